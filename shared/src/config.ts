@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * Every process reads its settings once, at start, through a zod schema. A missing or malformed
+ * variable stops the process with a message naming the variable and what was expected, instead
+ * of a late `undefined` deep inside a request.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const raw = env[name];
+    const shown = raw === undefined ? 'it is not set' : `got ${JSON.stringify(raw)}`;
+    return `${name}: ${issue.message} (${shown})`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Runs `load`, and on a ConfigError prints the problems and exits with status 78 (EX_CONFIG). */
+export function loadConfigOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
+
+/** Reusable variable types, so every service spells the same kind of value the same way. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  /** host:port, as gRPC clients and Kafka take it. */
+  hostPort: (fallback: string) =>
+    z
+      .string()
+      .regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051')
+      .default(fallback),
+  url: (fallback: string, protocols: string[]) =>
+    z
+      .string()
+      .url()
+      .refine((v) => protocols.some((p) => v.startsWith(`${p}:`)), {
+        message: `expected a ${protocols.join(' or ')} URL`,
+      })
+      .default(fallback),
+  brokers: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((v) => v.split(',').map((b) => b.trim()))
+      .pipe(
+        z.array(z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected comma-separated host:port')).min(1),
+      ),
+  milliseconds: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
+  boolean: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** HS256 needs enough key material to be worth verifying; 32 bytes is the RFC 7518 minimum. */
+  jwtSecret: () =>
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .default('local-dev-secret-change-me-0123456789'),
+};

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Event contracts carried on Kafka. Each is versioned JSON: a consumer that sees a version it
+ * does not know dead-letters the message rather than guessing. Money is a decimal string.
+ */
+const decimal = z.string().regex(/^-?\d+(\.\d{1,2})?$/, 'decimal string with at most 2 places');
+
+export const CheckoutCompletedV1 = z.object({
+  eventId: z.string().uuid(),
+  eventType: z.literal('CheckoutCompleted'),
+  version: z.literal(1),
+  occurredAt: z.string().datetime(),
+  checkoutId: z.string().uuid(),
+  userId: z.string().min(1),
+  items: z
+    .array(
+      z.object({
+        productId: z.string().min(1),
+        name: z.string(),
+        quantity: z.number().int().positive(),
+        unitPrice: decimal,
+      }),
+    )
+    .min(1),
+  total: decimal,
+  currency: z.string().length(3),
+});
+export type CheckoutCompletedV1 = z.infer<typeof CheckoutCompletedV1>;
+
+export const OrderStatus = z.enum(['CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELLED']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+export const OrderStatusChangedV1 = z.object({
+  eventId: z.string().uuid(),
+  eventType: z.literal('OrderStatusChanged'),
+  version: z.literal(1),
+  occurredAt: z.string().datetime(),
+  orderId: z.string().uuid(),
+  checkoutId: z.string().uuid(),
+  userId: z.string().min(1),
+  previousStatus: OrderStatus.nullable(),
+  status: OrderStatus,
+});
+export type OrderStatusChangedV1 = z.infer<typeof OrderStatusChangedV1>;

@@ -1,0 +1,11 @@
+export * from './auth';
+export * from './config';
+export * from './errors';
+export * from './health';
+export * from './kafka';
+export * from './logger';
+export * from './metrics';
+export * from './money';
+export * from './shutdown';
+export * from './subgraphServer';
+export * as events from './events';
