@@ -9,3 +9,4 @@ export * from './money';
 export * from './shutdown';
 export * from './subgraphServer';
 export * as events from './events';
+export * from './outbox';

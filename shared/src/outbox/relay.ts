@@ -1,0 +1,219 @@
+import { Client, Pool } from 'pg';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Counter, Histogram } from 'prom-client';
+
+export interface OutboxRelayOptions {
+  postgresUrl: string;
+  kafka: Kafka;
+  logger: Logger;
+  /** Fallback poll when no notification arrives (a missed NOTIFY, a reconnect). */
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** Longest wait between retries while Kafka or PostgreSQL is failing. */
+  maxBackoffMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Resolves when the relay has drained what was unprocessed when it was called. For tests. */
+  drained: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  event_type: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+const published = new Counter({
+  name: 'outbox_events_published_total',
+  help: 'Outbox rows published to Kafka',
+  labelNames: ['topic'],
+});
+const publishFailures = new Counter({
+  name: 'outbox_publish_failures_total',
+  help: 'Failed outbox publish attempts (the rows stay and are retried)',
+});
+const lagSeconds = new Histogram({
+  name: 'outbox_publish_lag_seconds',
+  help: 'Time from the outbox insert to its publication on Kafka',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+/**
+ * Any number of relays may run against one database; a transaction-scoped advisory lock makes
+ * exactly one of them publish at a time. That keeps each event published by one relay and keeps
+ * Kafka order equal to outbox order (an order's CONFIRMED before its SHIPPED), which
+ * `FOR UPDATE SKIP LOCKED` alone would not. The lock key is an arbitrary constant.
+ */
+const RELAY_LOCK_KEY = 7_301_274_551;
+
+/**
+ * Publishes rows of `outbox_events` (see outbox.sql) to Kafka in id order and marks them
+ * processed in the same transaction that selected them. Delivery is at least once: a crash
+ * between Kafka's ack and the commit republishes the batch, so consumers dedupe by event id.
+ * While Kafka is down the batch rolls back and is retried with backoff; nothing is lost.
+ */
+export async function startOutboxRelay(options: OutboxRelayOptions): Promise<OutboxRelay> {
+  const { logger, kafka } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 5000;
+  const batchSize = options.batchSize ?? 100;
+  const maxBackoffMs = options.maxBackoffMs ?? 5000;
+  const log = logger.child({ component: 'outbox-relay' });
+
+  const pool = new Pool({ connectionString: options.postgresUrl, max: 2 });
+  pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection failed'));
+  // Idempotent producer: a retried send after a lost ack is not written twice to the log.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  let producerConnected = false;
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let pendingWake = true;
+  let drainWaiters: (() => void)[] = [];
+  let listener: Client | undefined;
+
+  const signal = () => {
+    pendingWake = true;
+    wake?.();
+  };
+
+  async function listen(): Promise<void> {
+    if (stopped || listener) return;
+    const client = new Client({ connectionString: options.postgresUrl });
+    client.on('notification', signal);
+    client.on('error', (err) => {
+      log.warn({ err }, 'LISTEN connection lost; falling back to polling until it reconnects');
+      if (listener === client) listener = undefined;
+      void client.end().catch(() => undefined);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN outbox_events');
+      listener = client;
+      signal(); // anything inserted while we were not listening
+    } catch (err) {
+      log.warn({ err }, 'could not LISTEN; polling only for now');
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it published (0 when idle or not the leader). */
+  async function publishBatch(): Promise<number> {
+    const db = await pool.connect();
+    try {
+      await db.query('BEGIN');
+      const lock = await db.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+        RELAY_LOCK_KEY,
+      ]);
+      if (!lock.rows[0]?.ok) {
+        await db.query('ROLLBACK');
+        return 0;
+      }
+      const { rows } = await db.query<OutboxRow>(
+        `SELECT id, topic, message_key, event_type, payload, created_at
+           FROM outbox_events WHERE processed_at IS NULL ORDER BY id LIMIT $1`,
+        [batchSize],
+      );
+      if (rows.length === 0) {
+        await db.query('ROLLBACK');
+        return 0;
+      }
+      if (!producerConnected) {
+        await producer.connect();
+        producerConnected = true;
+      }
+      const byTopic = new Map<string, OutboxRow[]>();
+      for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+          topic,
+          messages: topicRows.map((row) => ({
+            key: row.message_key,
+            value: JSON.stringify(row.payload),
+            headers: { 'event-type': row.event_type, 'outbox-id': row.id },
+          })),
+        })),
+      });
+      await db.query('UPDATE outbox_events SET processed_at = now() WHERE id = ANY($1::bigint[])', [
+        rows.map((r) => r.id),
+      ]);
+      await db.query('COMMIT');
+      const now = Date.now();
+      for (const row of rows) {
+        published.inc({ topic: row.topic });
+        lagSeconds.observe((now - row.created_at.getTime()) / 1000);
+      }
+      return rows.length;
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      db.release();
+    }
+  }
+
+  async function hasUnprocessed(): Promise<boolean> {
+    const { rows } = await pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM outbox_events WHERE processed_at IS NULL',
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  const loop = (async () => {
+    let backoffMs = 100;
+    while (!stopped) {
+      if (!listener) await listen();
+      try {
+        pendingWake = false;
+        const count = await publishBatch();
+        backoffMs = 100;
+        if (count > 0) continue; // more may be waiting
+        if (drainWaiters.length && !(await hasUnprocessed())) {
+          drainWaiters.forEach((resolve) => resolve());
+          drainWaiters = [];
+        }
+        if (pendingWake) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainWaiters.length ? 50 : pollIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      } catch (err) {
+        publishFailures.inc();
+        log.warn({ err, retryInMs: backoffMs }, 'outbox publish failed; will retry');
+        if (producerConnected) {
+          // A fresh connection after an outage beats waiting out kafkajs's stale metadata.
+          await producer.disconnect().catch(() => undefined);
+          producerConnected = false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+      }
+    }
+  })();
+
+  return {
+    drained: () =>
+      new Promise<void>((resolve) => {
+        drainWaiters.push(resolve);
+        signal();
+      }),
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+      await listener?.end().catch(() => undefined);
+      if (producerConnected) await producer.disconnect().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
