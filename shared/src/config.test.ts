@@ -1,0 +1,36 @@
+import { ConfigError, env, loadConfig } from './config';
+
+const shape = {
+  PORT: env.port(4001),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  POSTGRES_URL: env.url('postgres://localhost/db', ['postgres', 'postgresql']),
+  JWT_SECRET: env.jwtSecret(),
+  CACHE: env.boolean(true),
+};
+
+describe('configuration', () => {
+  test('defaults apply when nothing is set', () => {
+    const config = loadConfig(shape, {});
+    expect(config).toMatchObject({ PORT: 4001, KAFKA_BROKERS: ['127.0.0.1:9092'], CACHE: true });
+  });
+
+  test('every bad value is reported by name, with what was given', () => {
+    let error: unknown;
+    try {
+      loadConfig(shape, {
+        PORT: 'abc',
+        KAFKA_BROKERS: 'no-port',
+        POSTGRES_URL: 'http://x',
+        JWT_SECRET: 'short',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/PORT: .*\(got "abc"\)/);
+    expect(message).toMatch(/KAFKA_BROKERS/);
+    expect(message).toMatch(/POSTGRES_URL: expected a postgres or postgresql URL/);
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+  });
+});
