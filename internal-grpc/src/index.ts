@@ -5,3 +5,9 @@ export type { ProductCatalogClient } from './__generated__/shop/product/v1/Produ
 export type { CartServiceClient } from './__generated__/shop/cart/v1/CartService';
 export type { InventoryClient } from './__generated__/shop/inventory/v1/Inventory';
 export type { PaymentClient } from './__generated__/shop/payment/v1/Payment';
+export type { SetStockRequest } from './__generated__/shop/inventory/v1/SetStockRequest';
+export type { ChargeResponse } from './__generated__/shop/payment/v1/ChargeResponse';
+export { createInventoryServer, type InventoryServer } from './inventory/service';
+export { loadInventoryConfig, type InventoryConfig } from './inventory/config';
+export { readInsufficientStock, INSUFFICIENT_STOCK_TRAILER } from './inventory/insufficientStock';
+export type { Shortage } from './inventory/stockLedger';

@@ -1,0 +1,16 @@
+import { createLogger, installShutdown, loadConfigOrExit } from '@shop/shared';
+import { loadInventoryConfig } from './config';
+import { createInventoryServer } from './service';
+
+/** The inventory stub process: `npx tsx internal-grpc/src/inventory/main.ts`. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(() => loadInventoryConfig());
+  const logger = createLogger('inventory', config.LOG_LEVEL);
+  const server = await createInventoryServer(config, { logger });
+  installShutdown(logger, [{ name: 'inventory server', close: server.stop }]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`inventory failed to start: ${String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+import { createLogger, type Logger } from '@shop/shared';
+import { protos } from '../protos';
+import { startGrpcServer } from '../server';
+import { dialAddress } from '../stubRuntime/config';
+import { startStubHttp, type StubHttp } from '../stubRuntime/httpEndpoints';
+import type { InventoryConfig } from './config';
+import { createInventoryHandlers } from './grpcHandlers';
+import { createInventoryMetrics, type InventoryMetrics } from './inventoryMetrics';
+import { StockLedger } from './stockLedger';
+
+export interface InventoryServer {
+  /** host:port for clients, e.g. INVENTORY_GRPC_URL. */
+  address: string;
+  port: number;
+  /** The in-memory state, for in-process tests that want to look without a client. */
+  ledger: StockLedger;
+  metrics: InventoryMetrics;
+  /** Base URL of /health and /metrics when HTTP_PORT is set. */
+  httpUrl: string | undefined;
+  /** Stops the sweep, lets in-flight calls finish, closes the ports. */
+  stop: () => Promise<void>;
+}
+
+/** Starts the inventory stub in this process; `GRPC_PORT=0` binds a free port. */
+export async function createInventoryServer(
+  config: InventoryConfig,
+  options: { logger?: Logger; now?: () => number } = {},
+): Promise<InventoryServer> {
+  const logger = options.logger ?? createLogger('inventory', config.LOG_LEVEL);
+  const metrics = createInventoryMetrics(() => ledger.activeCount);
+  const ledger = new StockLedger(config.INVENTORY_SEED, {
+    ttlMs: config.RESERVATION_TTL_MS,
+    now: options.now,
+    onFinished: (reservation) => {
+      metrics.transitions.inc({ status: reservation.status });
+      if (reservation.status === 'EXPIRED') {
+        const { id: reservationId, checkoutId } = reservation;
+        logger.info({ reservationId, checkoutId }, 'reservation expired; stock given back');
+      }
+    },
+  });
+  // Every call expires what is due before it looks at stock; the sweep makes expiry happen on
+  // time even when no call comes, so metrics and logs show it when it happens.
+  const sweep = setInterval(() => ledger.expireDue(), config.RESERVATION_SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  const handlers = createInventoryHandlers(ledger, { logger, metrics });
+  let grpc: Awaited<ReturnType<typeof startGrpcServer>>;
+  let http: StubHttp | undefined;
+  try {
+    grpc = await startGrpcServer(
+      (server) => server.addService(protos.inventory().Inventory.service, handlers),
+      `${config.GRPC_HOST}:${config.GRPC_PORT}`,
+    );
+    if (config.HTTP_PORT !== undefined) {
+      http = await startStubHttp({
+        host: config.GRPC_HOST,
+        port: config.HTTP_PORT,
+        registry: metrics.registry,
+        logger,
+      });
+    }
+  } catch (err) {
+    clearInterval(sweep);
+    throw err;
+  }
+
+  const address = dialAddress(config.GRPC_HOST, grpc.port);
+  logger.info(
+    {
+      address,
+      products: config.INVENTORY_SEED.size,
+      reservationTtlMs: config.RESERVATION_TTL_MS,
+    },
+    'inventory gRPC listening',
+  );
+  return {
+    address,
+    port: grpc.port,
+    ledger,
+    metrics,
+    httpUrl: http?.url,
+    stop: async () => {
+      clearInterval(sweep);
+      http?.drain();
+      await grpc.stop();
+      await http?.stop();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { env } from '@shop/shared';
+
+/** Unlike `env.port`, 0 is allowed: it asks the OS for a free port, so tests run stubs side by side. */
+const portOrZero = z.coerce.number().int().min(0).max(65535);
+
+/** The variables every stub process reads, besides its own. */
+export function stubListenShape(defaultGrpcPort: number) {
+  return {
+    /** Loopback by default; a container sets 0.0.0.0. */
+    GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+    GRPC_PORT: portOrZero.default(defaultGrpcPort),
+    /** Optional /health/live, /health/ready and /metrics over HTTP; off when unset or empty. */
+    HTTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), portOrZero.optional()),
+    LOG_LEVEL: env.logLevel(),
+  };
+}
+
+/** A host:port that clients on this machine can dial, even when the server bound every interface. */
+export function dialAddress(host: string, port: number): string {
+  const dialHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `${dialHost}:${port}`;
+}
