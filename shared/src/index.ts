@@ -10,3 +10,4 @@ export * from './shutdown';
 export * from './subgraphServer';
 export * as events from './events';
 export * from './outbox';
+export * from './migrations';
