@@ -9,9 +9,11 @@ npx proto-loader-gen-types --grpcLib=@grpc/grpc-js --longs=String --enums=String
   --oneofs --inputTemplate='%sInput' --outputTemplate='%s' \
   --outDir=internal-grpc/src/__generated__ internal-grpc/proto/*.proto >/dev/null
 
+# Each prisma/<name>/prisma.config.ts selects the bundled WebAssembly engine (no engine download)
+# and names its schema.prisma; see prisma/README.md.
 for schema in prisma/*/schema.prisma; do
   [ -f "$schema" ] || continue
-  npx prisma generate --schema "$schema" >/dev/null
+  npx prisma generate --config "$(dirname "$schema")/prisma.config.ts" >/dev/null
 done
 
 for codegen in subgraphs/*/codegen.ts gateway/codegen.ts; do
