@@ -1,0 +1,194 @@
+/**
+ * Carts as the resolvers and the gRPC service use them: reads through the cache, changes as
+ * compare-and-set on MongoDB followed by a write-through to the cache.
+ *
+ * Reads: concurrent reads of one cart share one flight (cache lookup, then at most one MongoDB
+ * read, then a cache fill). Changes: read the newest version from MongoDB (never from the cache:
+ * MongoDB is the authority on what a change builds on), apply a rule from domain/cart, insert the
+ * next version; a lost race (another process inserted that version first) retries on top of the
+ * winner. Before a change returns, the new version is in the cache (or the key bypasses it, see
+ * cartCache) and no read flight started before it can be joined any more: read-your-writes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { conflict } from '@shop/shared';
+import type { Logger } from 'pino';
+import {
+  addLine,
+  emptyCart,
+  isExpired,
+  removeCheckedOutLines,
+  removeLine,
+  setLineQuantity,
+  type Cart,
+  type CartLine,
+} from '../domain/cart';
+import type { CartCache } from './cartCache';
+import { APPLIED_CHECKOUTS_KEPT, type CartRecord, type CartStore } from './cartStore';
+import { KeyedMutex } from './keyedMutex';
+import { Singleflight } from './singleflight';
+
+/** Test seams; production passes none. */
+export interface CartRepositoryHooks {
+  /** Runs after a read got its cart from MongoDB and before it fills the cache. */
+  beforeCacheFill?: (cart: Cart) => Promise<void>;
+}
+
+export interface CartRepositoryOptions {
+  store: CartStore;
+  cache: CartCache;
+  logger: Logger;
+  hooks?: CartRepositoryHooks;
+  now?: () => Date;
+  /** Attempts of one change against concurrent writers in other processes. */
+  maxAttempts?: number;
+}
+
+/** What a change makes of the newest cart; null when it changes nothing (no write). */
+type Edit = (
+  current: CartRecord | null,
+  lines: readonly CartLine[],
+) => {
+  lines: CartLine[];
+  appliedCheckout?: string;
+} | null;
+
+export class CartRepository {
+  private readonly reads = new Singleflight<Cart>();
+  private readonly writes = new KeyedMutex();
+  private readonly store: CartStore;
+  private readonly cache: CartCache;
+  private readonly logger: Logger;
+  private readonly hooks: CartRepositoryHooks;
+  private readonly now: () => Date;
+  private readonly maxAttempts: number;
+
+  constructor(options: CartRepositoryOptions) {
+    this.store = options.store;
+    this.cache = options.cache;
+    this.logger = options.logger;
+    this.hooks = options.hooks ?? {};
+    this.now = options.now ?? (() => new Date());
+    this.maxAttempts = options.maxAttempts ?? 25;
+  }
+
+  /** The user's cart; empty when there is none or it expired. */
+  read(userId: string): Promise<Cart> {
+    return this.reads.do(userId, async () => {
+      const cached = await this.cache.get(userId);
+      if (cached.status === 'hit' && !isExpired(cached.cart.updatedAt, this.now())) {
+        return cached.cart;
+      }
+      const record = await this.store.latest(userId);
+      const cart = this.toCart(userId, record);
+      await this.hooks.beforeCacheFill?.(cart);
+      // An expired cart is not cached: once the sweep deletes it, versions start again from 1
+      // and the cache would refuse them as older than the empty cart it holds.
+      const expired = record !== null && isExpired(record.updatedAt, this.now());
+      if (cached.status !== 'bypass' && !expired) await this.cache.fill(cart);
+      return cart;
+    });
+  }
+
+  /** Straight from MongoDB, for checkout's snapshot: the authority, whatever the cache holds. */
+  async readFromStore(userId: string): Promise<Cart> {
+    return this.toCart(userId, await this.store.latest(userId));
+  }
+
+  addItem(userId: string, productId: string, quantity: number): Promise<Cart> {
+    return this.change(userId, (_, lines) => ({
+      lines: addLine(lines, productId, quantity, this.now()),
+    }));
+  }
+
+  setQuantity(userId: string, productId: string, quantity: number): Promise<Cart> {
+    return this.change(userId, (_, lines) => ({
+      lines: setLineQuantity(lines, productId, quantity),
+    }));
+  }
+
+  removeItem(userId: string, productId: string): Promise<Cart> {
+    return this.change(userId, (_, lines) => {
+      const kept = removeLine(lines, productId);
+      return kept ? { lines: kept } : null;
+    });
+  }
+
+  clear(userId: string): Promise<Cart> {
+    return this.change(userId, (_, lines) => (lines.length ? { lines: [] } : null));
+  }
+
+  /**
+   * Removes what checkout `checkoutId` took, once: the id is recorded in the same version
+   * document as the removal, so a duplicate call (a retry, a redelivered event) changes nothing
+   * and answers applied = false.
+   */
+  async removeCheckedOut(
+    userId: string,
+    checkoutId: string,
+    checkedOut: readonly { productId: string; quantity: number }[],
+  ): Promise<{ cart: Cart; applied: boolean }> {
+    let applied = false;
+    const cart = await this.change(userId, (current, lines) => {
+      applied = !current?.appliedCheckouts.includes(checkoutId);
+      if (!applied) return null;
+      return { lines: removeCheckedOutLines(lines, checkedOut), appliedCheckout: checkoutId };
+    });
+    return { cart, applied };
+  }
+
+  private change(userId: string, edit: Edit): Promise<Cart> {
+    return this.writes.run(userId, async () => {
+      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+        const latest = await this.store.latest(userId);
+        const now = this.now();
+        // An expired cart is an empty one: the change starts from nothing, but the version
+        // keeps counting up so the cache still orders it after what it may hold.
+        const live = latest && !isExpired(latest.updatedAt, now) ? latest : null;
+        const outcome = edit(live, live?.items ?? []);
+        if (!outcome) return this.toCart(userId, latest);
+        const next: CartRecord = {
+          userId,
+          version: (latest?.version ?? 0) + 1,
+          items: outcome.lines,
+          createdAt: live?.createdAt ?? now,
+          updatedAt: now,
+          appliedCheckouts: outcome.appliedCheckout
+            ? [...(live?.appliedCheckouts ?? []), outcome.appliedCheckout].slice(
+                -APPLIED_CHECKOUTS_KEPT,
+              )
+            : (live?.appliedCheckouts ?? []),
+        };
+        if (await this.store.insertVersion(next)) {
+          const cart = this.toCart(userId, next);
+          await this.cache.store(cart);
+          this.reads.forget(userId);
+          await this.store.pruneBefore(userId, next.version - 1).catch((err: unknown) => {
+            // Harmless: old versions are never read and expire with the cart.
+            this.logger.warn({ err, userId }, 'could not prune old cart versions');
+          });
+          return cart;
+        }
+        // Another process wrote this version first: build on top of its change instead.
+        await sleep(Math.random() * Math.min(2 ** attempt, 50));
+      }
+      throw conflict(
+        'Your cart is being changed by many requests at once and this change could not be ' +
+          'applied; try again.',
+      );
+    });
+  }
+
+  private toCart(userId: string, record: CartRecord | null): Cart {
+    if (!record) return emptyCart(userId);
+    if (isExpired(record.updatedAt, this.now())) return emptyCart(userId, record.version);
+    return {
+      userId,
+      version: record.version,
+      lines: [...record.items].sort(
+        (a, b) =>
+          a.addedAt.getTime() - b.addedAt.getTime() || a.productId.localeCompare(b.productId),
+      ),
+      updatedAt: record.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { createLogger, installShutdown, loadConfigOrExit } from '@shop/shared';
+import { loadCartConfig } from './config';
+import { createCartService } from './service';
+
+export { createCartService } from './service';
+export { loadCartConfig } from './config';
+
+async function main() {
+  const config = loadConfigOrExit(() => loadCartConfig());
+  const logger = createLogger('cart', config.LOG_LEVEL);
+  const service = await createCartService(config, { logger });
+  // stop() drains HTTP and gRPC first, then closes Redis and MongoDB.
+  installShutdown(logger, [{ name: 'cart service', close: service.stop }]);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    createLogger('cart').fatal({ err }, 'cart service failed to start');
+    process.exit(1);
+  });
+}
