@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { loadConfig } from '@shop/shared';
-import { stubListenShape } from '../stubRuntime/config';
+import { blankAsUnset, stubListenShape } from '../stubRuntime/config';
 import { DEFAULT_INVENTORY_SEED, parseStockSeed } from './stockSeed';
 
 export const inventoryConfigShape = {
   ...stubListenShape(50053),
   /** How long a reservation holds stock before it expires and gives it back (5 min). */
-  RESERVATION_TTL_MS: z.coerce.number().int().min(1).default(300_000),
+  RESERVATION_TTL_MS: blankAsUnset(z.coerce.number().int().min(1).default(300_000)),
   /** How often expired reservations are swept; every call also expires what is due first. */
-  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1).default(1_000),
+  RESERVATION_SWEEP_INTERVAL_MS: blankAsUnset(z.coerce.number().int().min(1).default(1_000)),
   /** Stock at start; grammar in stockSeed.ts, e.g. "1-50=100;3=10". */
   INVENTORY_SEED: z
     .string()

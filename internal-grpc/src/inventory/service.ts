@@ -45,7 +45,7 @@ export async function createInventoryServer(
   sweep.unref();
 
   const handlers = createInventoryHandlers(ledger, { logger, metrics });
-  let grpc: Awaited<ReturnType<typeof startGrpcServer>>;
+  let grpc: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
   let http: StubHttp | undefined;
   try {
     grpc = await startGrpcServer(
@@ -62,10 +62,12 @@ export async function createInventoryServer(
     }
   } catch (err) {
     clearInterval(sweep);
+    await grpc?.stop();
     throw err;
   }
+  const running = grpc;
 
-  const address = dialAddress(config.GRPC_HOST, grpc.port);
+  const address = dialAddress(config.GRPC_HOST, running.port);
   logger.info(
     {
       address,
@@ -76,14 +78,14 @@ export async function createInventoryServer(
   );
   return {
     address,
-    port: grpc.port,
+    port: running.port,
     ledger,
     metrics,
     httpUrl: http?.url,
     stop: async () => {
       clearInterval(sweep);
       http?.drain();
-      await grpc.stop();
+      await running.stop();
       await http?.stop();
     },
   };

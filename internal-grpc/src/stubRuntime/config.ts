@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { env } from '@shop/shared';
 
+/**
+ * An empty variable counts as unset (its default applies): z.coerce turns "" into 0, which would
+ * silently mean "port 0" or "no charge succeeds".
+ */
+export function blankAsUnset<T extends z.ZodTypeAny>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema);
+}
+
 /** Unlike `env.port`, 0 is allowed: it asks the OS for a free port, so tests run stubs side by side. */
 const portOrZero = z.coerce.number().int().min(0).max(65535);
 
@@ -9,9 +17,9 @@ export function stubListenShape(defaultGrpcPort: number) {
   return {
     /** Loopback by default; a container sets 0.0.0.0. */
     GRPC_HOST: z.string().min(1).default('127.0.0.1'),
-    GRPC_PORT: portOrZero.default(defaultGrpcPort),
+    GRPC_PORT: blankAsUnset(portOrZero.default(defaultGrpcPort)),
     /** Optional /health/live, /health/ready and /metrics over HTTP; off when unset or empty. */
-    HTTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), portOrZero.optional()),
+    HTTP_PORT: blankAsUnset(portOrZero.optional()),
     LOG_LEVEL: env.logLevel(),
   };
 }
