@@ -11,3 +11,5 @@ export { createInventoryServer, type InventoryServer } from './inventory/service
 export { loadInventoryConfig, type InventoryConfig } from './inventory/config';
 export { readInsufficientStock, INSUFFICIENT_STOCK_TRAILER } from './inventory/insufficientStock';
 export type { Shortage } from './inventory/stockLedger';
+export { createPaymentServer, type PaymentServer } from './payment/service';
+export { loadPaymentConfig, type PaymentConfig } from './payment/config';

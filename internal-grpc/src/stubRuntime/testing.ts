@@ -32,12 +32,12 @@ export interface StubProcess {
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
-/** Runs a stub's main.ts as a real process, as scripts/start.sh would. */
+/** Runs a stub's main.ts as a real process, as scripts/start.sh would; logs at info for logLine. */
 export function spawnStub(mainFile: string, env: Record<string, string>): StubProcess {
   const root = path.join(__dirname, '..', '..', '..');
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), mainFile], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
