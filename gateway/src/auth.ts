@@ -1,0 +1,60 @@
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import {
+  createTokenVerifier,
+  ErrorCode,
+  viewerFromHeader,
+  type TokenVerifier,
+  type Viewer,
+} from '@shop/shared';
+import type { GatewayConfig } from './config';
+
+/** What each operation at the gateway knows about its caller. */
+export interface GatewayContext {
+  /** Undefined for anonymous callers: the catalog is public, subgraphs guard the rest. */
+  viewer: Viewer | undefined;
+}
+
+export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {
+  return createTokenVerifier({
+    secret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+}
+
+/**
+ * The edge check. No header: anonymous, and each subgraph decides whether its fields need a
+ * viewer. A header that is present but wrong (expired, forged, `alg: none`, not "Bearer …") is
+ * refused outright with HTTP 401, UNAUTHENTICATED and a WWW-Authenticate challenge (RFC 6750),
+ * rather than downgraded to anonymous: a client whose token broke should be told, not be shown
+ * a signed-out view.
+ */
+export async function authenticate(
+  verify: TokenVerifier,
+  authorization: string | undefined,
+): Promise<Viewer | undefined> {
+  try {
+    return await viewerFromHeader(verify, authorization);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.extensions.code === ErrorCode.UNAUTHENTICATED) {
+      throw new GraphQLError(err.message, {
+        extensions: {
+          code: ErrorCode.UNAUTHENTICATED,
+          // Apollo Server turns `http` into the response status and headers, then drops it.
+          http: {
+            status: 401,
+            headers: new HeaderMap([
+              [
+                'www-authenticate',
+                `Bearer error="invalid_token", error_description="${err.message.replace(/"/g, "'")}"`,
+              ],
+            ]),
+          },
+        },
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { env, loadConfig } from '@shop/shared';
+
+/**
+ * Subgraph name in the supergraph → the variable that overrides its routing URL. Overrides
+ * let one committed supergraph serve every environment (local, containers, tests) unchanged.
+ */
+export const SUBGRAPH_URL_VARIABLES = {
+  product: 'PRODUCT_SUBGRAPH_URL',
+  cart: 'CART_SUBGRAPH_URL',
+  checkout: 'CHECKOUT_SUBGRAPH_URL',
+  orders: 'ORDERS_SUBGRAPH_URL',
+} as const;
+
+const DEFAULT_SUPERGRAPH_PATH = path.resolve(__dirname, '..', '..', 'supergraph.graphql');
+
+/**
+ * A port to listen on, 0 included (the OS picks a free one: tests). Written here rather than
+ * with the shared `env.port`, which refuses 0; digits only, so `PORT=` cannot silently mean 0.
+ */
+const listenPort = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'expected a port number (0 = any free port)')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().int().max(65535, 'expected a port number up to 65535'));
+
+const httpUrl = z.string().refine(
+  (v) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an http(s) URL such as http://127.0.0.1:4001/graphql' },
+);
+
+const gatewayConfigShape = {
+  PORT: listenPort(4000),
+  /** Loopback unless told otherwise; containers set 0.0.0.0. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+  JWT_SECRET: env.jwtSecret(),
+  /** When set, tokens are RS256 and verified against this JWKS; HS256 tokens are then refused. */
+  JWT_JWKS_URL: httpUrl.optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The composed supergraph the gateway plans queries with (`npm run schema:compose`). */
+  SUPERGRAPH_PATH: z
+    .string()
+    .default(DEFAULT_SUPERGRAPH_PATH)
+    .transform((p) => path.resolve(p))
+    .refine((p) => existsSync(p), {
+      message: 'the supergraph file does not exist; run `npm run schema:compose`',
+    }),
+  PRODUCT_SUBGRAPH_URL: httpUrl.optional(),
+  CART_SUBGRAPH_URL: httpUrl.optional(),
+  CHECKOUT_SUBGRAPH_URL: httpUrl.optional(),
+  ORDERS_SUBGRAPH_URL: httpUrl.optional(),
+  /** Largest accepted request body (express/bytes syntax); bigger ones get 413, not a parse. */
+  REQUEST_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb')
+    .default('1mb'),
+  /** A subgraph that has not answered by then is reported SERVICE_UNAVAILABLE. */
+  SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+};
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+/** Throws ConfigError naming every bad variable; index.ts turns that into exit status 78. */
+export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(gatewayConfigShape, environment);
+}
+
+/** The routing-URL overrides that are set, keyed by subgraph name. */
+export function subgraphUrlOverrides(config: GatewayConfig): Map<string, string> {
+  const overrides = new Map<string, string>();
+  for (const [name, variable] of Object.entries(SUBGRAPH_URL_VARIABLES)) {
+    const url = config[variable];
+    if (url) overrides.set(name, url);
+  }
+  return overrides;
+}

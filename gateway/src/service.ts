@@ -1,0 +1,261 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import { ApolloGateway } from '@apollo/gateway';
+import { Supergraph } from '@apollo/federation-internals';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import { GraphQLError } from 'graphql';
+import {
+  createErrorFormatter,
+  createLogger,
+  healthRouter,
+  metricsRouter,
+  withTimeout,
+  type Logger,
+  type Viewer,
+} from '@shop/shared';
+import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
+import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { SubgraphDataSource } from './subgraphDataSource';
+
+/**
+ * What an attachment gets to serve beside Apollo Server on the same HTTP server and path.
+ * This is the seam for subscriptions: a graphql-ws `WebSocketServer({ server: httpServer,
+ * path: '/graphql' })` attaches here, authenticates `connectionParams.authorization` with
+ * `authenticate`, and follows `gateway.onSchemaLoadOrUpdate` for the API schema.
+ */
+export interface GatewaySeam {
+  httpServer: http.Server;
+  gateway: ApolloGateway;
+  authenticate: (authorization: string | undefined) => Promise<Viewer | undefined>;
+  logger: Logger;
+}
+
+export interface HttpServerAttachment {
+  name: string;
+  /** Called before the supergraph loads, so schema listeners see the first load. */
+  attach: (seam: GatewaySeam) => Promise<{ dispose: () => Promise<void> }>;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Served on the same HTTP server; disposed of when the gateway drains. */
+  attachments?: HttpServerAttachment[];
+}
+
+export interface RunningGateway {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  httpServer: http.Server;
+  /** Stops taking requests, lets in-flight ones finish, then closes everything. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * The gateway: @apollo/gateway plans each operation over the committed supergraph, inside
+ * Apollo Server on express, with `/health/*` and `/metrics` beside `/graphql`.
+ */
+export async function createGateway(
+  config: GatewayConfig,
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const subgraphUrls = resolveSubgraphUrls(supergraphSdl, config, logger);
+  const verify = createGatewayTokenVerifier(config);
+  const authenticateHeader = (authorization: string | undefined) =>
+    authenticate(verify, authorization);
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: subgraphUrls.get(name) ?? url ?? '',
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        logger,
+      }),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const seam: GatewaySeam = { httpServer, gateway, authenticate: authenticateHeader, logger };
+  const attached: { name: string; dispose: () => Promise<void> }[] = [];
+  for (const attachment of options.attachments ?? []) {
+    attached.push({ name: attachment.name, ...(await attachment.attach(seam)) });
+  }
+
+  let draining = false;
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    // index.ts's installShutdown owns SIGTERM/SIGINT; Apollo Server's own handler would stop
+    // the server and re-raise the signal, killing the process before the ordered shutdown ends.
+    stopOnTerminationSignals: false,
+    formatError: createErrorFormatter((err) => logger.error({ err }, 'unexpected gateway error')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      disposeOnDrain(attached),
+      subscriptionsNeedWebSocket(),
+    ],
+  });
+  await server.start();
+
+  app.use(
+    healthRouter(
+      // Ready = the supergraph is loaded and we are not draining. Subgraph outages are not a
+      // reason to leave the load balancer: the rest of the graph still answers, and the
+      // failing part says SERVICE_UNAVAILABLE. /health/subgraphs shows them for operators.
+      { supergraph: async () => undefined },
+      { draining: () => draining },
+    ),
+  );
+  app.get('/health/subgraphs', async (_req, res) => {
+    const report = await probeSubgraphs(subgraphUrls);
+    const healthy = Object.values(report).every((r) => r === 'ok');
+    res
+      .status(healthy ? 200 : 503)
+      .json({ status: healthy ? 'ok' : 'degraded', subgraphs: report });
+  });
+  app.use(metricsRouter());
+  app.get('/', (_req, res) => res.redirect('/graphql'));
+  app.use(
+    '/graphql',
+    express.json({ limit: config.REQUEST_BODY_LIMIT }),
+    expressMiddleware(server, {
+      context: async ({ req }) => ({ viewer: await authenticateHeader(req.headers.authorization) }),
+    }),
+  );
+  app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, resolve);
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
+  const url = `http://${host}:${port}/graphql`;
+  logger.info({ url, subgraphs: Object.fromEntries(subgraphUrls) }, 'gateway ready');
+
+  return {
+    url,
+    httpServer,
+    stop: async () => {
+      draining = true;
+      await server.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
+    },
+  };
+}
+
+/** Subgraph name → URL the gateway will call: the supergraph's routing URL unless overridden. */
+function resolveSubgraphUrls(
+  supergraphSdl: string,
+  config: GatewayConfig,
+  logger: Logger,
+): Map<string, string> {
+  const urls = new Map(
+    Supergraph.build(supergraphSdl)
+      .subgraphsMetadata()
+      .map(({ name, url }) => [name, url]),
+  );
+  for (const [name, url] of subgraphUrlOverrides(config)) {
+    if (urls.has(name)) urls.set(name, url);
+    else
+      logger.warn({ subgraph: name }, 'URL override for a subgraph the supergraph does not have');
+  }
+  return urls;
+}
+
+/** Each subgraph's own /health/ready, for the operator view; never throws. */
+async function probeSubgraphs(urls: Map<string, string>): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    [...urls].map(async ([name, url]) => {
+      try {
+        const res = await withTimeout(
+          fetch(new URL('/health/ready', url), { signal: AbortSignal.timeout(2000) }),
+          2000,
+          'no answer within 2000 ms',
+        );
+        return [name, res.ok ? 'ok' : `not ready (HTTP ${res.status})`] as const;
+      } catch (err) {
+        return [name, `unreachable: ${err instanceof Error ? err.message : String(err)}`] as const;
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Disposes attachments (e.g. the WebSocket server) when Apollo Server drains. */
+function disposeOnDrain(
+  attached: { name: string; dispose: () => Promise<void> }[],
+): ApolloServerPlugin<GatewayContext> {
+  return {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          await Promise.all(attached.map((a) => a.dispose()));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * @apollo/gateway cannot execute subscriptions; over HTTP it would fail with an internal error.
+ * Say where they are served instead.
+ */
+function subscriptionsNeedWebSocket(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError(
+            'Subscriptions are served over WebSocket (graphql-ws protocol) at this same /graphql URL.',
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Errors that happen before Apollo Server sees the request (body too large, body not JSON)
+ * answer as GraphQL-shaped JSON; express's default would be an HTML page with a stack trace.
+ */
+function jsonErrors(bodyLimit: string, logger: Logger): ErrorRequestHandler {
+  return (err: { type?: string; status?: number }, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const body = (status: number, message: string) =>
+      res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    if (err.type === 'entity.too.large') {
+      body(413, `The request body is larger than the ${bodyLimit} limit.`);
+    } else if (err.type === 'entity.parse.failed') {
+      body(400, 'The request body is not valid JSON.');
+    } else if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      body(err.status, 'The request could not be read.');
+    } else {
+      logger.error({ err }, 'unexpected HTTP error');
+      res.status(500).json({
+        errors: [
+          {
+            message: 'Something went wrong on our side.',
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          },
+        ],
+      });
+    }
+  };
+}

@@ -1,0 +1,87 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
+import type { GatewayContext } from './auth';
+
+type Fetcher = RemoteGraphQLDataSource['fetcher'];
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+
+/** Codes a subgraph may raise on purpose; they reach the client as the subgraph meant them. */
+const PASS_THROUGH_CODES = new Set<string>(
+  Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+);
+
+export interface SubgraphDataSourceOptions {
+  name: string;
+  url: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * How the gateway talks to one subgraph: Node's own fetch with a deadline (a hung subgraph
+ * must not hold a client request forever), the caller's verified token forwarded so the
+ * subgraph checks it again, and transport failures turned into SERVICE_UNAVAILABLE naming the
+ * subgraph instead of a connection error with host and port.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(private readonly options: SubgraphDataSourceOptions) {
+    super({ url: options.url, fetcher: deadlineFetcher(options.timeoutMs) });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    // Headers start empty for every subgraph request, so only the token we verified goes out;
+    // whatever else the client sent stays at the edge.
+    const token = (context as Partial<GatewayContext>).viewer?.token;
+    if (token) request.http?.headers.set('authorization', `Bearer ${token}`);
+  }
+
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
+    const { name, logger } = this.options;
+    if (!response) {
+      logger.warn({ err: error, subgraph: name }, 'subgraph unreachable');
+      throw serviceUnavailable(
+        `The ${name} service is not answering right now; try again in a moment.`,
+      );
+    }
+    const intended = intendedError(error);
+    if (intended) throw intended;
+    if (response.status >= 500) {
+      logger.warn({ subgraph: name, status: response.status }, 'subgraph failed');
+      throw serviceUnavailable(
+        `The ${name} service could not complete the request; try again in a moment.`,
+      );
+    }
+    // A 4xx without a usable error means the gateway sent something the subgraph does not
+    // understand (a stale supergraph, most likely): our fault, logged and hidden as internal.
+    logger.error({ err: error, subgraph: name, status: response.status }, 'subgraph refused');
+    throw new Error(`${name} subgraph answered HTTP ${response.status}`);
+  }
+}
+
+/**
+ * A non-2xx answer whose body is a GraphQL response with an error the subgraph raised on
+ * purpose (UNAUTHENTICATED when a token expired between gateway and subgraph, say) is passed
+ * on as that error, without the subgraph's URL and raw body that the default error carries.
+ */
+function intendedError(error: Error): GraphQLError | undefined {
+  if (!(error instanceof GraphQLError)) return undefined;
+  const response = error.extensions.response as { body?: unknown } | undefined;
+  const body = response?.body as {
+    errors?: { message?: unknown; extensions?: { code?: unknown } }[];
+  };
+  const first = body?.errors?.[0];
+  const code = first?.extensions?.code;
+  if (typeof code !== 'string' || !PASS_THROUGH_CODES.has(code)) return undefined;
+  return new GraphQLError(String(first?.message ?? code), { extensions: { code } });
+}
+
+/** Node's fetch (undici) with an abort deadline per subgraph request. */
+function deadlineFetcher(timeoutMs: number): Fetcher {
+  return async (url, init) => {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // undici's Response has every member FetcherResponse names; the types only differ in
+    // their iterator declarations.
+    return response as unknown as FetcherResponse;
+  };
+}
