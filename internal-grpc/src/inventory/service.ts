@@ -39,35 +39,31 @@ export async function createInventoryServer(
       }
     },
   });
-  // Every call expires what is due before it looks at stock; the sweep makes expiry happen on
-  // time even when no call comes, so metrics and logs show it when it happens.
-  const sweep = setInterval(() => ledger.expireDue(), config.RESERVATION_SWEEP_INTERVAL_MS);
-  sweep.unref();
-
   const handlers = createInventoryHandlers(ledger, { logger, metrics });
-  let grpc: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+  const grpc = await startGrpcServer(
+    (server) => server.addService(protos.inventory().Inventory.service, handlers),
+    `${config.GRPC_HOST}:${config.GRPC_PORT}`,
+  );
   let http: StubHttp | undefined;
-  try {
-    grpc = await startGrpcServer(
-      (server) => server.addService(protos.inventory().Inventory.service, handlers),
-      `${config.GRPC_HOST}:${config.GRPC_PORT}`,
-    );
-    if (config.HTTP_PORT !== undefined) {
+  if (config.HTTP_PORT !== undefined) {
+    try {
       http = await startStubHttp({
         host: config.GRPC_HOST,
         port: config.HTTP_PORT,
         registry: metrics.registry,
         logger,
       });
+    } catch (err) {
+      await grpc.stop();
+      throw err;
     }
-  } catch (err) {
-    clearInterval(sweep);
-    await grpc?.stop();
-    throw err;
   }
-  const running = grpc;
+  // Every call expires what is due before it looks at stock; the sweep makes expiry happen on
+  // time even when no call comes, so metrics and logs show it when it happens.
+  const sweep = setInterval(() => ledger.expireDue(), config.RESERVATION_SWEEP_INTERVAL_MS);
+  sweep.unref();
 
-  const address = dialAddress(config.GRPC_HOST, running.port);
+  const address = dialAddress(config.GRPC_HOST, grpc.port);
   logger.info(
     {
       address,
@@ -78,14 +74,14 @@ export async function createInventoryServer(
   );
   return {
     address,
-    port: running.port,
+    port: grpc.port,
     ledger,
     metrics,
     httpUrl: http?.url,
     stop: async () => {
       clearInterval(sweep);
       http?.drain();
-      await running.stop();
+      await grpc.stop();
       await http?.stop();
     },
   };
