@@ -29,6 +29,8 @@ import { Singleflight } from './singleflight';
 
 /** Test seams; production passes none. */
 export interface CartRepositoryHooks {
+  /** Runs when a read is asked for, before it joins or starts a flight. */
+  onRead?: (userId: string) => void;
   /** Runs after a read got its cart from MongoDB and before it fills the cache. */
   beforeCacheFill?: (cart: Cart) => Promise<void>;
 }
@@ -73,6 +75,7 @@ export class CartRepository {
 
   /** The user's cart; empty when there is none or it expired. */
   read(userId: string): Promise<Cart> {
+    this.hooks.onRead?.(userId);
     return this.reads.do(userId, async () => {
       const cached = await this.cache.get(userId);
       if (cached.status === 'hit' && !isExpired(cached.cart.updatedAt, this.now())) {
