@@ -47,6 +47,9 @@ export function createApolloServer<TContext extends BaseContext>(
     schema,
     plugins,
     includeStacktraceInErrorResponses: false,
+    // installShutdown owns SIGTERM/SIGINT. Apollo's own handler would stop only this server and
+    // re-raise the signal, killing the process before gRPC servers and databases are closed.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter((err) => logger.error({ err }, 'unexpected resolver error')),
   });
 }
