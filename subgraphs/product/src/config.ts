@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { env, loadConfig, sqliteFilePath } from '@shop/shared';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const DEFAULT_DATABASE_URL = `file:${path.join(REPO_ROOT, '.local', 'product.db')}`;
+
+/**
+ * A port to listen on. Unlike `env.port`, 0 is allowed: the OS picks a free port, which is how
+ * tests start the service beside others. Digits only, so an empty or typoed value is an error
+ * rather than z.coerce's silent 0.
+ */
+const listenPort = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'expected a port number from 0 to 65535 (0 = any free port)')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().max(65535, 'expected a port number from 0 to 65535 (0 = any free port)'));
+
+/** A SQLite `file:` URL, normalised to an absolute path so Prisma and the runner agree on it. */
+const sqliteUrl = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return `file:${sqliteFilePath(value)}`;
+      } catch {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: 'expected a SQLite file URL such as file:/var/lib/shop/product.db',
+        });
+        return z.NEVER;
+      }
+    });
+
+/**
+ * Every setting of the product subgraph, read once from the environment. The defaults run it
+ * locally with nothing else started: the catalog is a SQLite file under .local/.
+ */
+const shape = {
+  PORT: listenPort(4001),
+  GRPC_PORT: listenPort(50051),
+  /** Interface both servers bind; loopback locally, 0.0.0.0 in a container. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: env.logLevel(),
+  JWT_SECRET: env.jwtSecret(),
+  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
+  JWKS_URL: z.string().url().optional(),
+  PRODUCT_DATABASE_URL: sqliteUrl(DEFAULT_DATABASE_URL),
+  /** Inserts the demo catalog's missing products at start; off for a real catalog. */
+  PRODUCT_SEED: env.boolean(true),
+};
+
+export interface ProductConfig {
+  /** 0 binds a random free port (tests). */
+  port: number;
+  grpcPort: number;
+  host: string;
+  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
+  jwtSecret: string;
+  jwksUrl: string | undefined;
+  /** Absolute `file:` URL. */
+  databaseUrl: string;
+  seed: boolean;
+}
+
+/** Throws ConfigError naming every bad variable (index.ts turns that into exit status 78). */
+export function loadProductConfig(environment: NodeJS.ProcessEnv = process.env): ProductConfig {
+  const c = loadConfig(shape, environment);
+  return {
+    port: c.PORT,
+    grpcPort: c.GRPC_PORT,
+    host: c.HOST,
+    logLevel: c.LOG_LEVEL,
+    jwtSecret: c.JWT_SECRET,
+    jwksUrl: c.JWKS_URL,
+    databaseUrl: c.PRODUCT_DATABASE_URL,
+    seed: c.PRODUCT_SEED,
+  };
+}
