@@ -1,0 +1,14 @@
+import { money } from '@shop/shared';
+import type { ProductResolvers } from '../__generated__/resolvers-types';
+
+export const Product: ProductResolvers = {
+  /**
+   * How the gateway fetches products for other subgraphs (cart items, order items): through
+   * the request's loader, so N references cost one SQL query, and null for an id that no
+   * longer exists (the referencing field decides whether that is an error).
+   */
+  // The generated type takes `id` from the mapper (a number); on the wire it is the ID string.
+  __resolveReference: (reference, { loaders }) => loaders.productById.load(String(reference.id)),
+  id: (row) => String(row.id),
+  price: (row) => money(row.priceCents, row.currency),
+};

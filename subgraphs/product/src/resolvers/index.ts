@@ -1,0 +1,6 @@
+import type { Resolvers } from '../__generated__/resolvers-types';
+import { Product } from './Product';
+import { ProductConnection, ProductEdge } from './ProductConnection';
+import { Query } from './Query';
+
+export const resolvers: Resolvers = { Query, Product, ProductConnection, ProductEdge };
