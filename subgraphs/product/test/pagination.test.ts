@@ -1,0 +1,144 @@
+import Database from 'better-sqlite3';
+import { graphqlRequest } from '@shop/shared/src/testing';
+import type { ProductService } from '../src/service';
+import { startProductService, tempDatabase } from './support';
+
+const PAGE = `
+  query Page($first: Int, $after: String) {
+    products(first: $first, after: $after) {
+      totalCount
+      edges { cursor node { id name price { amount currencyCode } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+interface PageData {
+  products: {
+    totalCount: number;
+    edges: { cursor: string; node: { id: string; name: string; price: { amount: string } } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
+describe('browsing the catalog page by page (over HTTP)', () => {
+  const db = tempDatabase();
+  let service: ProductService;
+  const page = (variables: Record<string, unknown>) =>
+    graphqlRequest<PageData>(service.graphqlUrl, PAGE, variables);
+
+  beforeAll(async () => {
+    service = await startProductService(db.url);
+  });
+  afterAll(async () => {
+    await service.stop();
+    db.remove();
+  });
+
+  test('following endCursor visits every product once, in id order, then stops', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const res = await page({ first: 7, after });
+      expect(res.errors).toBeUndefined();
+      const { edges, pageInfo, totalCount } = res.data!.products;
+      expect(totalCount).toBe(30);
+      seen.push(...edges.map((e) => e.node.id));
+      pages += 1;
+      expect(pageInfo.endCursor).toBe(edges.at(-1)?.cursor ?? null);
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    expect(pages).toBe(5); // 7 + 7 + 7 + 7 + 2
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+  });
+
+  test('the first page defaults to 20 products and shows prices as decimal strings', async () => {
+    const res = await page({});
+    const { edges, pageInfo } = res.data!.products;
+    expect(edges).toHaveLength(20);
+    expect(pageInfo.hasNextPage).toBe(true);
+    expect(edges[0]!.node).toEqual({
+      id: '1',
+      name: 'Laptop',
+      price: { amount: '1299.99', currencyCode: 'USD' },
+    });
+  });
+
+  test('an edge cursor resumes right after that product', async () => {
+    const first = await page({ first: 5 });
+    const third = first.data!.products.edges[2]!;
+    const next = await page({ first: 2, after: third.cursor });
+    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(['4', '5']);
+  });
+
+  test('the last page says there is no next page; first: 100 gets the whole catalog', async () => {
+    const all = await page({ first: 100 });
+    expect(all.data!.products.edges).toHaveLength(30);
+    expect(all.data!.products.pageInfo.hasNextPage).toBe(false);
+    const past = await page({ first: 5, after: all.data!.products.pageInfo.endCursor });
+    expect(past.data!.products.edges).toEqual([]);
+    expect(past.data!.products.pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+  });
+
+  test.each([
+    ['not base64 at all', 'this is not a cursor!'],
+    ['base64 of something else', Buffer.from('offset:10').toString('base64url')],
+    ['an empty string', ''],
+  ])('a bad cursor (%s) is BAD_USER_INPUT that says what to pass', async (_what, after) => {
+    const res = await page({ first: 5, after });
+    expect(res.data).toBeNull();
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/pageInfo\.endCursor/);
+    expect(JSON.stringify(res.errors)).not.toMatch(/stack|at \w+ \(/);
+  });
+
+  test.each([0, -1, 101, 5000])('first: %i is BAD_USER_INPUT naming the range', async (first) => {
+    const res = await page({ first });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toMatch(/between 1 and 100/);
+  });
+
+  test('product(id) returns the product, and null for ids that name none', async () => {
+    const res = await graphqlRequest<{
+      mouse: { id: string; name: string; description: string; imageUrl: string } | null;
+      missing: unknown;
+      notANumber: unknown;
+    }>(
+      service.graphqlUrl,
+      `{ mouse: product(id: "2") { id name description imageUrl }
+         missing: product(id: "999999") { id }
+         notANumber: product(id: "mouse") { id } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.mouse).toMatchObject({ id: '2', name: 'Mouse' });
+    expect(res.data!.mouse!.description).toEqual(expect.any(String));
+    expect(res.data!.mouse!.imageUrl).toMatch(/^https:\/\//);
+    expect(res.data!.missing).toBeNull();
+    expect(res.data!.notANumber).toBeNull();
+  });
+
+  test('readiness reports the database', async () => {
+    const res = await fetch(service.graphqlUrl.replace('/graphql', '/health/ready'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', checks: { database: 'ok' } });
+  });
+
+  // Last: it changes the catalog the other tests count.
+  test('a cursor stays valid when its product is deleted and others are added', async () => {
+    const first = await page({ first: 10 });
+    const cursor = first.data!.products.pageInfo.endCursor; // after product 10
+    const sqlite = new Database(db.file);
+    try {
+      sqlite.prepare('DELETE FROM products WHERE id = 10').run();
+      sqlite
+        .prepare("INSERT INTO products (id, name, price_cents) VALUES (31, 'Cable Ties', 499)")
+        .run();
+    } finally {
+      sqlite.close();
+    }
+    const next = await page({ first: 3, after: cursor });
+    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(['11', '12', '13']);
+    expect(next.data!.products.totalCount).toBe(30);
+  });
+});
