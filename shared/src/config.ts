@@ -42,7 +42,17 @@ export function loadConfigOrExit<T>(load: () => T): T {
 
 /** Reusable variable types, so every service spells the same kind of value the same way. */
 export const env = {
-  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  /**
+   * A port to listen on; 0 lets the OS pick a free one, which is how tests start services side
+   * by side. Digits only, so an empty or mistyped value is an error rather than z.coerce's 0.
+   */
+  port: (fallback: number) =>
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'expected a port number from 0 to 65535 (0 = any free port)')
+      .default(String(fallback))
+      .transform(Number)
+      .pipe(z.number().max(65535, 'expected a port number from 0 to 65535 (0 = any free port)')),
   /** host:port, as gRPC clients and Kafka take it. */
   hostPort: (fallback: string) =>
     z

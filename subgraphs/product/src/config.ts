@@ -5,19 +5,6 @@ import { env, loadConfig, sqliteFilePath } from '@shop/shared';
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const DEFAULT_DATABASE_URL = `file:${path.join(REPO_ROOT, '.local', 'product.db')}`;
 
-/**
- * A port to listen on. Unlike `env.port`, 0 is allowed: the OS picks a free port, which is how
- * tests start the service beside others. Digits only, so an empty or typoed value is an error
- * rather than z.coerce's silent 0.
- */
-const listenPort = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,5}$/, 'expected a port number from 0 to 65535 (0 = any free port)')
-    .default(String(fallback))
-    .transform(Number)
-    .pipe(z.number().max(65535, 'expected a port number from 0 to 65535 (0 = any free port)'));
-
 /** A SQLite `file:` URL, normalised to an absolute path so Prisma and the runner agree on it. */
 const sqliteUrl = (fallback: string) =>
   z
@@ -40,8 +27,8 @@ const sqliteUrl = (fallback: string) =>
  * locally with nothing else started: the catalog is a SQLite file under .local/.
  */
 const shape = {
-  PORT: listenPort(4001),
-  GRPC_PORT: listenPort(50051),
+  PORT: env.port(4001),
+  GRPC_PORT: env.port(50051),
   /** Interface both servers bind; loopback locally, 0.0.0.0 in a container. */
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
