@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ConfigError, env, loadConfig, Topics } from '@shop/shared';
+
+/**
+ * Where a test may ask the process to SIGKILL itself (CHECKOUT_CRASH_AT), to prove that
+ * recovery finishes or compensates whatever a crash leaves behind. A status name means "right
+ * after that status was written"; an AFTER_* name means "right after the stub answered, before
+ * anything was written", the gap where a side effect exists that the database does not know of.
+ */
+export const CRASH_POINTS = [
+  'INITIATED',
+  'AFTER_RESERVE',
+  'INVENTORY_RESERVED',
+  'PAYMENT_PENDING',
+  'AFTER_CHARGE',
+  'PAYMENT_COMPLETED',
+  'AFTER_CONFIRM',
+  'COMPLETED',
+  'FAILED',
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** Like env.port, but 0 (a free port chosen by the OS) is allowed, for tests. */
+const portOrZero = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/**
+ * Every setting of the checkout subgraph, read once from the environment. Defaults run it
+ * locally next to `scripts/infra.sh up` and the stubs; a bad value stops the process naming it.
+ */
+const shape = {
+  NODE_ENV: z.string().optional(),
+  PORT: portOrZero(4003),
+  LOG_LEVEL: env.logLevel(),
+  JWT_SECRET: env.jwtSecret(),
+  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
+  JWKS_URL: z.string().url().optional(),
+  POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_checkout', [
+    'postgres',
+    'postgresql',
+  ]),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  /** Where CheckoutCompleted goes; tests use a topic of their own. */
+  CHECKOUT_EVENTS_TOPIC: z.string().min(1).default(Topics.checkoutEvents),
+  CART_GRPC_URL: env.hostPort('127.0.0.1:50052'),
+  PRODUCT_GRPC_URL: env.hostPort('127.0.0.1:50051'),
+  INVENTORY_GRPC_URL: env.hostPort('127.0.0.1:50053'),
+  PAYMENT_GRPC_URL: env.hostPort('127.0.0.1:50054'),
+  /** Deadlines of the snapshot reads (cart, catalog): cheap calls, so short. */
+  CART_DEADLINE_MS: env.milliseconds(5_000),
+  PRODUCT_DEADLINE_MS: env.milliseconds(5_000),
+  /** Deadline of each inventory call (Reserve, Confirm, Release). */
+  INVENTORY_DEADLINE_MS: env.milliseconds(30_000),
+  /** Deadline of each payment call (Charge, GetCharge, Refund). */
+  PAYMENT_DEADLINE_MS: env.milliseconds(60_000),
+  /**
+   * How long a duplicate submission waits for the first one to finish before it returns the
+   * session as it stands (clients then follow it with checkoutSession). Default: the worst case
+   * of one saga, every deadline in a row, plus a margin.
+   */
+  CHECKOUT_WAIT_MS: z.coerce.number().int().min(0).optional(),
+  /** How often the recovery loop looks for sessions a crashed process left unfinished. */
+  RECOVERY_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  RECOVERY_ENABLED: env.boolean(true),
+  /**
+   * How long a process's claim on a running session lasts without renewal. A live process
+   * renews it every third of this; a crashed one's runs out, and recovery takes over.
+   */
+  SAGA_LEASE_MS: z.coerce.number().int().min(300).default(15_000),
+  /** Publishes this database's outbox (CheckoutCompleted) to Kafka from this process. */
+  OUTBOX_RELAY_ENABLED: env.boolean(true),
+  /** Applies pending prisma/checkout/migrations at start (off when a deploy step does it). */
+  MIGRATE_ON_START: env.boolean(true),
+  /** TEST ONLY: SIGKILL this process at that point of the saga. Refused unless NODE_ENV=test. */
+  CHECKOUT_CRASH_AT: z.enum(CRASH_POINTS).optional(),
+};
+
+export interface CheckoutConfig {
+  /** 0 binds a random free port (tests). */
+  port: number;
+  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
+  jwtSecret: string;
+  jwksUrl: string | undefined;
+  postgresUrl: string;
+  kafkaBrokers: string[];
+  checkoutEventsTopic: string;
+  grpc: { cart: string; product: string; inventory: string; payment: string };
+  deadlines: { cartMs: number; productMs: number; inventoryMs: number; paymentMs: number };
+  checkoutWaitMs: number;
+  recovery: { enabled: boolean; intervalMs: number };
+  leaseMs: number;
+  outboxRelayEnabled: boolean;
+  migrateOnStart: boolean;
+  crashAt: CrashPoint | undefined;
+}
+
+export function loadCheckoutConfig(environment: NodeJS.ProcessEnv = process.env): CheckoutConfig {
+  const c = loadConfig(shape, environment);
+  // A production process that could be told to kill itself mid-payment is a loaded gun.
+  if (c.CHECKOUT_CRASH_AT !== undefined && c.NODE_ENV !== 'test') {
+    throw new ConfigError([
+      `CHECKOUT_CRASH_AT: is a test-only crash switch, refused unless NODE_ENV=test (got NODE_ENV=${JSON.stringify(c.NODE_ENV ?? null)})`,
+    ]);
+  }
+  const deadlines = {
+    cartMs: c.CART_DEADLINE_MS,
+    productMs: c.PRODUCT_DEADLINE_MS,
+    inventoryMs: c.INVENTORY_DEADLINE_MS,
+    paymentMs: c.PAYMENT_DEADLINE_MS,
+  };
+  return {
+    port: c.PORT,
+    logLevel: c.LOG_LEVEL,
+    jwtSecret: c.JWT_SECRET,
+    jwksUrl: c.JWKS_URL,
+    postgresUrl: c.POSTGRES_URL,
+    kafkaBrokers: c.KAFKA_BROKERS,
+    checkoutEventsTopic: c.CHECKOUT_EVENTS_TOPIC,
+    grpc: {
+      cart: c.CART_GRPC_URL,
+      product: c.PRODUCT_GRPC_URL,
+      inventory: c.INVENTORY_GRPC_URL,
+      payment: c.PAYMENT_GRPC_URL,
+    },
+    deadlines,
+    checkoutWaitMs:
+      c.CHECKOUT_WAIT_MS ??
+      deadlines.cartMs +
+        deadlines.productMs +
+        2 * deadlines.inventoryMs +
+        2 * deadlines.paymentMs +
+        5_000,
+    recovery: { enabled: c.RECOVERY_ENABLED, intervalMs: c.RECOVERY_INTERVAL_MS },
+    leaseMs: c.SAGA_LEASE_MS,
+    outboxRelayEnabled: c.OUTBOX_RELAY_ENABLED,
+    migrateOnStart: c.MIGRATE_ON_START,
+    crashAt: c.CHECKOUT_CRASH_AT,
+  };
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { Prisma, type CheckoutSession, type CheckoutStatus } from '../__generated__/prisma/client';
+import type { CheckoutPrisma } from './prismaClient';
+
+/** A checkout_sessions row as Prisma returns it; resolvers map it to the GraphQL type. */
+export type SessionRecord = CheckoutSession;
+export type { CheckoutStatus };
+
+/** One line of `cart_snapshot`: what was bought, at which catalog price (decimal string). */
+export interface SnapshotItem {
+  productId: string;
+  name: string;
+  quantity: number;
+  unitPrice: string;
+}
+
+/** A snapshot line with its session's currency: the parent of GraphQL's CheckoutItem. */
+export interface PricedItem extends SnapshotItem {
+  currency: string;
+}
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface NewSession {
+  userId: string;
+  idempotencyKey: string;
+  requestFingerprint: string;
+  items: SnapshotItem[];
+  /** Decimal string, e.g. "1329.98". */
+  total: string;
+  currency: string;
+  shippingAddress: ShippingAddress;
+  paymentMethod: string;
+}
+
+export interface Failure {
+  code: string;
+  reason: string;
+  /** Compensation the failure leaves owed; see README.md, "Steps, compensation, recovery". */
+  releasePending: boolean;
+  refundPending: boolean;
+}
+
+export interface OutboxMessage {
+  eventType: string;
+  topic: string;
+  key: string;
+  payload: Prisma.InputJsonValue;
+}
+
+export const TERMINAL_STATUSES: readonly CheckoutStatus[] = ['COMPLETED', 'FAILED'];
+
+/**
+ * The row was not in the state this process expected, or this process no longer holds its
+ * lease: another process (recovery after our lease ran out) drives it now. The caller stops.
+ */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly sessionId: string) {
+    super(`checkout ${sessionId} is no longer driven by this process`);
+  }
+}
+
+export function snapshotItems(session: Pick<SessionRecord, 'cartSnapshot'>): SnapshotItem[] {
+  return session.cartSnapshot as unknown as SnapshotItem[];
+}
+
+export function pricedItems(session: SessionRecord): PricedItem[] {
+  return snapshotItems(session).map((item) => ({ ...item, currency: session.currency }));
+}
+
+export function needsWork(session: SessionRecord): boolean {
+  return (
+    !TERMINAL_STATUSES.includes(session.status) || session.releasePending || session.refundPending
+  );
+}
+
+/**
+ * Every read and write of checkout sessions and of the outbox. Writes that move a saga are
+ * guarded by the expected status and by this process's lease (`owner`), so two processes can
+ * never both move one session, and a step that lost the race learns it (LeaseLostError)
+ * instead of overwriting the winner.
+ *
+ * Leases use this process's clock: the processes that share a database also share a network
+ * time source, and a lease lasts seconds, so clock skew of milliseconds does not matter.
+ */
+export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: number }) {
+  /** Identifies this process as a lease holder; new on every start. */
+  const owner = randomUUID();
+  const leaseUntil = () => new Date(Date.now() + options.leaseMs);
+
+  async function guardedUpdate(
+    id: string,
+    from: CheckoutStatus,
+    data: Prisma.CheckoutSessionUpdateInput,
+  ): Promise<SessionRecord> {
+    try {
+      return await prisma.checkoutSession.update({
+        where: { id, status: from, leaseOwner: owner },
+        data,
+      });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') {
+        throw new LeaseLostError(id);
+      }
+      throw err;
+    }
+  }
+
+  return {
+    owner,
+
+    /**
+     * Inserts a new INITIATED session leased to this process. Undefined when the user already
+     * has a session with this idempotency key (a concurrent submission won the insert).
+     */
+    async insert(session: NewSession): Promise<SessionRecord | undefined> {
+      const [row] = await prisma.checkoutSession.createManyAndReturn({
+        data: [
+          {
+            id: randomUUID(),
+            userId: session.userId,
+            idempotencyKey: session.idempotencyKey,
+            requestFingerprint: session.requestFingerprint,
+            status: 'INITIATED',
+            cartSnapshot: session.items as unknown as Prisma.InputJsonValue,
+            totalAmount: session.total,
+            currency: session.currency,
+            shippingAddress: session.shippingAddress as unknown as Prisma.InputJsonValue,
+            paymentMethod: session.paymentMethod,
+            leaseOwner: owner,
+            leaseExpiresAt: leaseUntil(),
+          },
+        ],
+        // ON CONFLICT DO NOTHING: the unique (user_id, idempotency_key) index is the guard that
+        // holds across processes; the loser reads the winner's row instead.
+        skipDuplicates: true,
+      });
+      return row;
+    },
+
+    findById: (id: string) => prisma.checkoutSession.findUnique({ where: { id } }),
+
+    findByIds: (ids: readonly string[]) =>
+      prisma.checkoutSession.findMany({ where: { id: { in: [...ids] } } }),
+
+    findByKey: (userId: string, idempotencyKey: string) =>
+      prisma.checkoutSession.findUnique({
+        where: { userId_idempotencyKey: { userId, idempotencyKey } },
+      }),
+
+    /** Moves a session one step forward, keeping the lease. */
+    advance(
+      id: string,
+      from: CheckoutStatus,
+      to: CheckoutStatus,
+      fields: Pick<Prisma.CheckoutSessionUpdateInput, 'inventoryReservationId' | 'paymentId'> = {},
+    ): Promise<SessionRecord> {
+      return guardedUpdate(id, from, { ...fields, status: to, leaseExpiresAt: leaseUntil() });
+    },
+
+    /** FAILED with its reason; the lease is kept while compensation is owed. */
+    fail(id: string, from: CheckoutStatus, failure: Failure): Promise<SessionRecord> {
+      const owed = failure.releasePending || failure.refundPending;
+      return guardedUpdate(id, from, {
+        status: 'FAILED',
+        failureCode: failure.code,
+        failureReason: failure.reason,
+        releasePending: failure.releasePending,
+        refundPending: failure.refundPending,
+        leaseOwner: owed ? owner : null,
+        leaseExpiresAt: owed ? leaseUntil() : null,
+      });
+    },
+
+    /**
+     * Records which compensations are still owed. When some are, the lease is left to run out
+     * (the owner stops renewing it), so recovery retries after SAGA_LEASE_MS, not in a hot loop.
+     */
+    async settleCompensation(
+      id: string,
+      owed: { releasePending: boolean; refundPending: boolean },
+    ): Promise<SessionRecord> {
+      const done = !owed.releasePending && !owed.refundPending;
+      return guardedUpdate(id, 'FAILED', {
+        ...owed,
+        ...(done ? { leaseOwner: null, leaseExpiresAt: null } : {}),
+      });
+    },
+
+    /**
+     * COMPLETED and its CheckoutCompleted outbox row in one transaction: the event exists if
+     * and only if the checkout completed, whatever crashes when.
+     */
+    complete(id: string, completedAt: Date, message: OutboxMessage): Promise<SessionRecord> {
+      return prisma.$transaction(async (tx) => {
+        const updated = await tx.checkoutSession.updateMany({
+          where: { id, status: 'PAYMENT_COMPLETED', leaseOwner: owner },
+          data: { status: 'COMPLETED', completedAt, leaseOwner: null, leaseExpiresAt: null },
+        });
+        if (updated.count !== 1) throw new LeaseLostError(id);
+        await tx.outboxEvent.create({
+          data: {
+            aggregateId: id,
+            eventType: message.eventType,
+            topic: message.topic,
+            messageKey: message.key,
+            payload: message.payload,
+          },
+        });
+        return tx.checkoutSession.findUniqueOrThrow({ where: { id } });
+      });
+    },
+
+    /** Extends this process's leases on the sessions it is driving right now. */
+    async renewLeases(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      // Raw SQL: a lease renewal is not a change of the session, so updated_at stays.
+      await prisma.$executeRaw`
+        UPDATE checkout_sessions SET lease_expires_at = ${leaseUntil()}
+         WHERE id = ANY(${[...ids]}::uuid[]) AND lease_owner = ${owner}`;
+    },
+
+    /**
+     * Takes over unfinished sessions whose lease ran out (their process died or gave up), at
+     * most `limit`, oldest lease first. SKIP LOCKED lets several recovering processes split
+     * the work instead of queueing on the same rows.
+     */
+    async claimStale(limit: number, onlyId?: string): Promise<SessionRecord[]> {
+      const now = new Date();
+      const claimed = await prisma.$queryRaw<{ id: string }[]>`
+        UPDATE checkout_sessions SET lease_owner = ${owner}, lease_expires_at = ${leaseUntil()}
+         WHERE id IN (
+           SELECT id FROM checkout_sessions
+            WHERE ("status" NOT IN ('COMPLETED', 'FAILED') OR release_pending OR refund_pending)
+              AND (lease_expires_at IS NULL OR lease_expires_at < ${now})
+              AND (${onlyId ?? null}::uuid IS NULL OR id = ${onlyId ?? null}::uuid)
+            ORDER BY lease_expires_at NULLS FIRST
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED)
+        RETURNING id`;
+      if (claimed.length === 0) return [];
+      return prisma.checkoutSession.findMany({ where: { id: { in: claimed.map((r) => r.id) } } });
+    },
+  };
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>;
