@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { events, parseCents } from '@shop/shared';
+import type { Order, OrderItem } from '../__generated__/prisma/client';
+import { Prisma } from '../__generated__/prisma/client';
+import { decideTransition, type OrderStatus } from '../domain/orderStatus';
+import type { OrderCursor } from './orderCursor';
+import type { OrdersPrisma } from './prismaClient';
+
+/** An `orders` row as Prisma returns it: the parent object of every Order resolver. */
+export type OrderRow = Order;
+/** An `order_items` row. */
+export type OrderItemRow = OrderItem;
+/** The parent of OrderItem resolvers: a row plus its order's currency, which prices it. */
+export type OrderItemView = OrderItemRow & { currency: string };
+/** The checkout entity as the gateway hands it to this subgraph: only its key. */
+export interface CheckoutRef {
+  id: string;
+}
+
+export type CreateOrderResult =
+  | { created: true; order: OrderRow }
+  /** The checkout already has its order: a redelivered or duplicated event. Nothing was written. */
+  | { created: false };
+
+export type StatusChangeResult =
+  | { kind: 'changed'; order: OrderRow; previousStatus: OrderStatus }
+  | { kind: 'not_found' }
+  | { kind: 'illegal'; reason: string }
+  /** The status kept changing under us; the caller may simply try again. */
+  | { kind: 'conflict' };
+
+/** How often a status change re-reads and re-decides after losing a race before giving up. */
+const STATUS_CHANGE_ATTEMPTS = 3;
+
+/**
+ * Every read and write of the orders database. Writes that other services must hear about put
+ * their OrderStatusChanged event in `outbox_events` in the same transaction, and the shared
+ * outbox relay publishes it: the change and its event commit together or not at all.
+ */
+export class OrderStore {
+  constructor(
+    private readonly prisma: OrdersPrisma,
+    private readonly orderEventsTopic: string,
+  ) {}
+
+  /**
+   * Records the order of a completed checkout with its items, in one transaction. Idempotent by
+   * checkout id: the insert is `ON CONFLICT DO NOTHING` on the UNIQUE checkout_id, so a second
+   * delivery (or two consumers racing after a rebalance: the loser waits on the unique index and
+   * then inserts nothing) writes nothing, not even items or an event.
+   *
+   * The order's creation is published as OrderStatusChanged with previousStatus null and status
+   * CONFIRMED, so a subscriber learns of every order, and of every later change, from one topic.
+   */
+  async createFromCheckout(event: events.CheckoutCompletedV1): Promise<CreateOrderResult> {
+    return this.prisma.$transaction(async (tx) => {
+      const [order] = await tx.order.createManyAndReturn({
+        data: [
+          {
+            id: randomUUID(),
+            checkoutId: event.checkoutId,
+            userId: event.userId,
+            status: 'CONFIRMED',
+            totalCents: BigInt(parseCents(event.total)),
+            currency: event.currency.toUpperCase(),
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (!order) return { created: false };
+      await tx.orderItem.createMany({
+        data: event.items.map((item, position) => ({
+          orderId: order.id,
+          position,
+          productId: item.productId,
+          productName: item.name,
+          quantity: item.quantity,
+          unitPriceCents: BigInt(parseCents(item.unitPrice)),
+        })),
+      });
+      await tx.outboxEvent.create({
+        data: this.statusChangedOutboxRow(order, null, order.createdAt),
+      });
+      return { created: true, order };
+    });
+  }
+
+  /**
+   * Moves an order to `to` if the state machine allows it from the status it has *now*. The
+   * update is conditional (`WHERE status = <the status we decided on>`), so of two operators
+   * racing, one applies and the other re-reads and is judged against the new status: two
+   * conflicting transitions can never both apply, and each applied change has exactly one event.
+   */
+  async changeStatus(orderId: string, to: OrderStatus): Promise<StatusChangeResult> {
+    for (let attempt = 0; attempt < STATUS_CHANGE_ATTEMPTS; attempt++) {
+      const current = await this.prisma.order.findUnique({ where: { id: orderId } });
+      if (!current) return { kind: 'not_found' };
+      const decision = decideTransition(current.status, to);
+      if (!decision.ok) return { kind: 'illegal', reason: decision.reason };
+      const changed = await this.prisma.$transaction(async (tx) => {
+        const now = new Date();
+        const [order] = await tx.order.updateManyAndReturn({
+          where: { id: orderId, status: current.status },
+          data: { status: to, updatedAt: now },
+        });
+        if (!order) return undefined; // someone else changed it first
+        await tx.outboxEvent.create({
+          data: this.statusChangedOutboxRow(order, current.status, now),
+        });
+        return order;
+      });
+      if (changed) return { kind: 'changed', order: changed, previousStatus: current.status };
+    }
+    return { kind: 'conflict' };
+  }
+
+  findById(id: string): Promise<OrderRow | null> {
+    return this.prisma.order.findUnique({ where: { id } });
+  }
+
+  /** Orders by id, for the entity reference resolver (batched by a DataLoader). */
+  findByIds(ids: readonly string[]): Promise<OrderRow[]> {
+    return this.prisma.order.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  findByCheckoutIds(checkoutIds: readonly string[]): Promise<OrderRow[]> {
+    return this.prisma.order.findMany({ where: { checkoutId: { in: [...checkoutIds] } } });
+  }
+
+  /**
+   * One page of a user's orders, newest first, strictly after `after`. Keyset pagination on
+   * (created_at, id), served by the orders_user_newest_idx index: a page costs the same however
+   * deep it is, and an order created while paging never shifts or repeats what follows.
+   * Returns up to `limit` rows; ask for one more than you show to learn whether a page follows.
+   */
+  listForUser(userId: string, limit: number, after?: OrderCursor): Promise<OrderRow[]> {
+    const where: Prisma.OrderWhereInput = after
+      ? {
+          userId,
+          OR: [
+            { createdAt: { lt: after.createdAt } },
+            { createdAt: after.createdAt, id: { lt: after.id } },
+          ],
+        }
+      : { userId };
+    return this.prisma.order.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+
+  /** The items of several orders in checkout order (batched by a DataLoader). */
+  itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemRow[]> {
+    return this.prisma.orderItem.findMany({
+      where: { orderId: { in: [...orderIds] } },
+      orderBy: [{ orderId: 'asc' }, { position: 'asc' }],
+    });
+  }
+
+  /** For readiness: throws when PostgreSQL cannot answer. */
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+
+  private statusChangedOutboxRow(
+    order: OrderRow,
+    previousStatus: OrderStatus | null,
+    occurredAt: Date,
+  ): Prisma.OutboxEventCreateInput {
+    // Parsed, not just typed: a payload that breaks the contract fails here, inside the
+    // transaction, instead of reaching every subscriber.
+    const payload = events.OrderStatusChangedV1.parse({
+      eventId: randomUUID(),
+      eventType: 'OrderStatusChanged',
+      version: 1,
+      occurredAt: occurredAt.toISOString(),
+      orderId: order.id,
+      checkoutId: order.checkoutId,
+      userId: order.userId,
+      previousStatus,
+      status: order.status,
+    } satisfies events.OrderStatusChangedV1);
+    return {
+      aggregateId: order.id,
+      eventType: payload.eventType,
+      topic: this.orderEventsTopic,
+      // Keyed by order: all changes of one order land on one partition, so they are read in
+      // the order they happened (the relay publishes in outbox order).
+      messageKey: order.id,
+      payload,
+    };
+  }
+}
