@@ -247,22 +247,23 @@ export interface CheckoutProcess {
   kill: () => Promise<void>;
 }
 
-/** Runs `subgraphs/checkout/src/index.ts` as a real process, as scripts/start.sh does. */
+/**
+ * Runs `subgraphs/checkout/src/index.ts` as a real process, as scripts/start.sh does but with
+ * tsx as a loader (`node --import tsx`) rather than its CLI: the CLI runs the service in a
+ * second process, so a SIGKILL would hit only the wrapper (and the service would report its
+ * own SIGKILL as the wrapper's exit code 137).
+ */
 export function spawnCheckoutProcess(env: Record<string, string>): CheckoutProcess {
-  const child = spawn(
-    process.execPath,
-    [require.resolve('tsx/cli'), 'subgraphs/checkout/src/index.ts'],
-    {
-      cwd: REPO_ROOT,
-      // The child logs at info at least: its "ready" line carries the URL.
-      env: {
-        ...process.env,
-        ...env,
-        LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/checkout/src/index.ts'], {
+    cwd: REPO_ROOT,
+    // The child logs at info at least: its "ready" line carries the URL.
+    env: {
+      ...process.env,
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : env.LOG_LEVEL,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let resolveReady!: (url: string) => void;
   let rejectReady!: (err: Error) => void;
