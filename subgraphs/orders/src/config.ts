@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { env, loadConfig, Topics } from '@shop/shared';
+
+/**
+ * Every setting of the orders subgraph, read once from the environment. Defaults run it
+ * locally next to `scripts/infra.sh up`; a bad value stops the process naming the variable.
+ */
+const shape = {
+  // 0 binds a random free port (tests); env.port() would refuse it.
+  PORT: z.coerce.number().int().min(0).max(65535).default(4004),
+  LOG_LEVEL: env.logLevel(),
+  JWT_SECRET: env.jwtSecret(),
+  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
+  JWKS_URL: z.string().url().optional(),
+  POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_orders', [
+    'postgres',
+    'postgresql',
+  ]),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  CHECKOUT_EVENTS_TOPIC: z.string().min(1).default(Topics.checkoutEvents),
+  /** Where messages that can never become an order go, with the reason in their headers. */
+  CHECKOUT_EVENTS_DLQ_TOPIC: z.string().min(1).default(Topics.checkoutEventsDlq),
+  ORDER_EVENTS_TOPIC: z.string().min(1).default(Topics.orderEvents),
+  CONSUMER_GROUP: z.string().min(1).default('orders-service'),
+  /**
+   * How long the group waits for a silent member before giving its partitions to another: the
+   * pause after a crash. Lower fails over faster but risks evicting a member in a long GC pause;
+   * the broker bounds it (group.min.session.timeout.ms, 6 s by default).
+   */
+  CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Runs the CheckoutCompleted consumer in this process (off for an API-only replica). */
+  CONSUMER_ENABLED: env.boolean(true),
+  /**
+   * Attempts for a message whose processing fails for a reason that is neither the database
+   * being unreachable (retried without limit) nor a malformed message (dead-lettered at once).
+   */
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** First retry delay; it doubles per attempt up to CONSUMER_RETRY_MAX_BACKOFF_MS. */
+  CONSUMER_RETRY_BACKOFF_MS: env.milliseconds(200),
+  CONSUMER_RETRY_MAX_BACKOFF_MS: env.milliseconds(5000),
+  /** Publishes this database's outbox (OrderStatusChanged) to Kafka from this process. */
+  OUTBOX_RELAY_ENABLED: env.boolean(true),
+  /** Applies pending prisma/orders/migrations at start (off when a deploy step does it). */
+  MIGRATE_ON_START: env.boolean(true),
+};
+
+export interface OrdersConfig {
+  /** 0 binds a random free port (tests). */
+  port: number;
+  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
+  jwtSecret: string;
+  jwksUrl: string | undefined;
+  postgresUrl: string;
+  kafkaBrokers: string[];
+  topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
+  consumer: {
+    enabled: boolean;
+    groupId: string;
+    sessionTimeoutMs: number;
+    maxAttempts: number;
+    retryBackoffMs: number;
+    retryMaxBackoffMs: number;
+  };
+  outboxRelayEnabled: boolean;
+  migrateOnStart: boolean;
+}
+
+export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): OrdersConfig {
+  const c = loadConfig(shape, environment);
+  return {
+    port: c.PORT,
+    logLevel: c.LOG_LEVEL,
+    jwtSecret: c.JWT_SECRET,
+    jwksUrl: c.JWKS_URL,
+    postgresUrl: c.POSTGRES_URL,
+    kafkaBrokers: c.KAFKA_BROKERS,
+    topics: {
+      checkoutEvents: c.CHECKOUT_EVENTS_TOPIC,
+      checkoutEventsDlq: c.CHECKOUT_EVENTS_DLQ_TOPIC,
+      orderEvents: c.ORDER_EVENTS_TOPIC,
+    },
+    consumer: {
+      enabled: c.CONSUMER_ENABLED,
+      groupId: c.CONSUMER_GROUP,
+      sessionTimeoutMs: c.CONSUMER_SESSION_TIMEOUT_MS,
+      maxAttempts: c.CONSUMER_MAX_ATTEMPTS,
+      retryBackoffMs: c.CONSUMER_RETRY_BACKOFF_MS,
+      retryMaxBackoffMs: c.CONSUMER_RETRY_MAX_BACKOFF_MS,
+    },
+    outboxRelayEnabled: c.OUTBOX_RELAY_ENABLED,
+    migrateOnStart: c.MIGRATE_ON_START,
+  };
+}

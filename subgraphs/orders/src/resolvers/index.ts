@@ -1,0 +1,16 @@
+import type { Resolvers } from '../__generated__/resolvers-types';
+import { CheckoutSession } from './CheckoutSession';
+import { DateTime } from './DateTime';
+import { Mutation } from './Mutation';
+import { Order } from './Order';
+import { OrderItem } from './OrderItem';
+import { Query } from './Query';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query,
+  Mutation,
+  Order,
+  OrderItem,
+  CheckoutSession,
+};

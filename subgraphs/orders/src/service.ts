@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import type { Logger } from 'pino';
+import {
+  createKafka,
+  createLogger,
+  createTokenVerifier,
+  runMigrations,
+  startOutboxRelay,
+  startSubgraphServer,
+  type OutboxRelay,
+} from '@shop/shared';
+import type { OrdersConfig } from './config';
+import { ORDERS_MIGRATIONS_DIR } from './data/migrations';
+import { createOrderLoaders } from './data/orderLoaders';
+import { OrderStore } from './data/orderStore';
+import { createOrdersPrisma } from './data/prismaClient';
+import {
+  startCheckoutEventsConsumer,
+  type CheckoutEventsConsumer,
+} from './events/checkoutEventsConsumer';
+import { resolvers } from './resolvers';
+import type { Context } from './types/context';
+
+const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
+
+export interface OrdersService {
+  graphqlUrl: string;
+  store: OrderStore;
+  /** The CheckoutCompleted consumer, separately controllable so tests can crash and restart it. */
+  consumer: {
+    start: () => Promise<void>;
+    stop: () => Promise<void>;
+    isRunning: () => boolean;
+  };
+  /** Stops taking requests and messages, finishes what is in flight, closes connections. */
+  stop: () => Promise<void>;
+}
+
+export function buildOrdersSchema() {
+  return buildSubgraphSchema({
+    typeDefs: parse(readFileSync(SCHEMA_FILE, 'utf8')),
+    resolvers,
+  });
+}
+
+/**
+ * Starts the orders subgraph: migrations, the GraphQL server, the CheckoutCompleted consumer
+ * and (when enabled) the outbox relay that publishes OrderStatusChanged to Kafka.
+ */
+export async function createOrdersService(
+  config: OrdersConfig,
+  options: { logger?: Logger } = {},
+): Promise<OrdersService> {
+  const logger = options.logger ?? createLogger('orders', config.logLevel);
+  if (config.migrateOnStart) {
+    await runMigrations({ dir: ORDERS_MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
+  }
+  const prisma = createOrdersPrisma(config.postgresUrl);
+  const store = new OrderStore(prisma, config.topics.orderEvents);
+  const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
+
+  let consumer: CheckoutEventsConsumer | undefined;
+  const consumerControl: OrdersService['consumer'] = {
+    start: async () => {
+      if (consumer?.isRunning()) return;
+      consumer = await startCheckoutEventsConsumer({
+        kafka,
+        store,
+        logger,
+        topic: config.topics.checkoutEvents,
+        deadLetterTopic: config.topics.checkoutEventsDlq,
+        groupId: config.consumer.groupId,
+        sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+        maxAttempts: config.consumer.maxAttempts,
+        retryBackoffMs: config.consumer.retryBackoffMs,
+        retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
+      });
+    },
+    stop: async () => {
+      await consumer?.stop();
+    },
+    isRunning: () => consumer?.isRunning() ?? false,
+  };
+
+  const relay: OutboxRelay | undefined = config.outboxRelayEnabled
+    ? await startOutboxRelay({ postgresUrl: config.postgresUrl, kafka, logger })
+    : undefined;
+
+  const server = await startSubgraphServer<Context>({
+    name: 'orders',
+    port: config.port,
+    schema: buildOrdersSchema(),
+    logger,
+    verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+    context: (base) => ({ ...base, store, loaders: createOrderLoaders(store) }),
+    readiness: {
+      postgres: () => store.ping(),
+      ...(config.consumer.enabled
+        ? {
+            'checkout-events-consumer': async () => {
+              if (!consumerControl.isRunning()) throw new Error('the consumer is not running');
+            },
+          }
+        : {}),
+    },
+  });
+  if (config.consumer.enabled) await consumerControl.start();
+
+  return {
+    graphqlUrl: server.url,
+    store,
+    consumer: consumerControl,
+    stop: async () => {
+      await server.stop();
+      await consumerControl.stop();
+      await relay?.stop();
+      await prisma.$disconnect();
+    },
+  };
+}
