@@ -8,6 +8,8 @@ import { env, loadConfig, Topics } from '@shop/shared';
 const shape = {
   // 0 binds a random free port (tests); env.port() would refuse it.
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
+  /** Interface to bind: loopback locally, 0.0.0.0 in a container (docker-compose sets it). */
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
   JWT_SECRET: env.jwtSecret(),
   /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
@@ -47,6 +49,7 @@ const shape = {
 export interface OrdersConfig {
   /** 0 binds a random free port (tests). */
   port: number;
+  host: string;
   logLevel: z.infer<ReturnType<typeof env.logLevel>>;
   jwtSecret: string;
   jwksUrl: string | undefined;
@@ -69,6 +72,7 @@ export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): 
   const c = loadConfig(shape, environment);
   return {
     port: c.PORT,
+    host: c.HOST,
     logLevel: c.LOG_LEVEL,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWKS_URL,

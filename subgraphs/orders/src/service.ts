@@ -92,6 +92,7 @@ export async function createOrdersService(
   const server = await startSubgraphServer<Context>({
     name: 'orders',
     port: config.port,
+    host: config.host,
     schema: buildOrdersSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
