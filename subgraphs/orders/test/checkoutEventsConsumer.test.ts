@@ -57,28 +57,36 @@ describe('orders consumer of checkout-events (real PostgreSQL and Kafka)', () =>
 
   /** A consumer on fresh topics, with retries short enough for a test. */
   async function startConsumer(
-    options: { store?: OrderStore; maxAttempts?: number } = {},
-  ): Promise<{ topic: string; dlq: string; groupId: string }> {
-    const [topic, dlq] = await createTopics(kafka, [
-      { prefix: 'checkout-events', partitions: 3 },
-      { prefix: 'checkout-events-dlq', partitions: 1 },
-    ]);
-    topics.push(topic!, dlq!);
-    const groupId = uniqueName('orders-service');
-    consumers.push(
-      await startCheckoutEventsConsumer({
-        kafka,
-        store: options.store ?? store,
-        logger: silentLogger,
-        topic: topic!,
-        deadLetterTopic: dlq!,
-        groupId,
-        maxAttempts: options.maxAttempts ?? 3,
-        retryBackoffMs: 20,
-        retryMaxBackoffMs: 200,
-      }),
-    );
-    return { topic: topic!, dlq: dlq!, groupId };
+    options: {
+      store?: OrderStore;
+      maxAttempts?: number;
+      /** Rejoin an earlier consumer's topics and group instead of fresh ones. */
+      existing?: { topic: string; dlq: string; groupId: string };
+    } = {},
+  ): Promise<{ topic: string; dlq: string; groupId: string; consumer: CheckoutEventsConsumer }> {
+    let existing = options.existing;
+    if (!existing) {
+      const [topic, dlq] = await createTopics(kafka, [
+        { prefix: 'checkout-events', partitions: 3 },
+        { prefix: 'checkout-events-dlq', partitions: 1 },
+      ]);
+      topics.push(topic!, dlq!);
+      existing = { topic: topic!, dlq: dlq!, groupId: uniqueName('orders-service') };
+    }
+    const { topic, dlq, groupId } = existing;
+    const consumer = await startCheckoutEventsConsumer({
+      kafka,
+      store: options.store ?? store,
+      logger: silentLogger,
+      topic,
+      deadLetterTopic: dlq,
+      groupId,
+      maxAttempts: options.maxAttempts ?? 3,
+      retryBackoffMs: 20,
+      retryMaxBackoffMs: 200,
+    });
+    consumers.push(consumer);
+    return { topic, dlq, groupId, consumer };
   }
 
   const ordersOf = (checkoutId: string) =>
@@ -258,5 +266,38 @@ describe('orders consumer of checkout-events (real PostgreSQL and Kafka)', () =>
     cleanups.push(reader.stop);
     await new Promise((r) => setTimeout(r, 1500));
     expect(reader.messages).toHaveLength(0);
+  });
+
+  test('stopping during an outage returns, leaves the message uncommitted, and the next consumer makes the order', async () => {
+    const proxy = await startTcpProxy({
+      host: new URL(db.url).hostname,
+      port: Number(new URL(db.url).port || 5432),
+    });
+    const proxiedUrl = new URL(db.url);
+    proxiedUrl.port = String(proxy.port);
+    const proxiedPrisma = createOrdersPrisma(proxiedUrl.toString());
+    cleanups.push(async () => {
+      await proxiedPrisma.$disconnect();
+      await proxy.close();
+    });
+    const first = await startConsumer({ store: new OrderStore(proxiedPrisma, orderEventsTopic) });
+    await proxy.cut();
+    const event = checkoutCompleted();
+    await produce(producer, first.topic, [asMessage(event)]);
+    await new Promise((r) => setTimeout(r, 1500)); // it is now retrying the message
+    await first.consumer.stop(); // must not wait for the database to come back
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: first.groupId, topics: [first.topic] });
+    await admin.disconnect();
+    expect(offsets!.partitions.every((p) => Number(p.offset) <= 0)).toBe(true);
+
+    await proxy.restore();
+    await startConsumer({ existing: first });
+    await waitFor(async () => (await ordersOf(event.checkoutId)).length === 1, {
+      what: 'the order from the redelivered message',
+      timeoutMs: 30_000,
+    });
   });
 });
