@@ -108,13 +108,30 @@ export async function createOrdersService(
         : {}),
     },
   });
-  if (config.consumer.enabled) await consumerControl.start();
+  // The first start is awaited, so a healthy service consumes once this function returns. If
+  // Kafka is unreachable, the API still serves orders (they live in PostgreSQL): the consumer
+  // keeps trying in the background and readiness says it is not running meanwhile.
+  let stopping = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const startConsumer = async (attempt: number): Promise<void> => {
+    if (stopping) return;
+    try {
+      await consumerControl.start();
+    } catch (err) {
+      const retryInMs = Math.min(1000 * 2 ** attempt, 30_000);
+      logger.error({ err, retryInMs }, 'checkout-events consumer could not start; will retry');
+      retryTimer = setTimeout(() => void startConsumer(attempt + 1), retryInMs);
+    }
+  };
+  if (config.consumer.enabled) await startConsumer(0);
 
   return {
     graphqlUrl: server.url,
     store,
     consumer: consumerControl,
     stop: async () => {
+      stopping = true;
+      clearTimeout(retryTimer);
       await server.stop();
       await consumerControl.stop();
       await relay?.stop();

@@ -235,11 +235,18 @@ export async function startCheckoutEventsConsumer(
     if (!restart) running = false;
   });
 
-  await dlqProducer.connect();
-  await consumer.connect();
-  // From the beginning for a group with no committed offsets: a new deployment of the group
-  // must not skip checkouts completed before it first started.
-  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  try {
+    await dlqProducer.connect();
+    await consumer.connect();
+    // From the beginning for a group with no committed offsets: a new deployment of the group
+    // must not skip checkouts completed before it first started.
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  } catch (err) {
+    // Half-started: release what did connect, so a retry starts clean.
+    await consumer.disconnect().catch(() => undefined);
+    await dlqProducer.disconnect().catch(() => undefined);
+    throw err;
+  }
   await consumer.run({
     autoCommit: false,
     eachMessage: async (payload) => {
