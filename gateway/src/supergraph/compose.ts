@@ -123,7 +123,9 @@ export function describeGraphQLError(error: GraphQLError): string {
     const { line, column } = getLocation(node.loc.source, node.loc.start);
     where.add(`${node.loc.source.name}:${line}:${column}`);
   }
-  if (error.source && error.locations) {
+  // Syntax errors carry a source and positions but no nodes. (With nodes, `locations` are
+  // theirs but `source` is only the first node's, so pairing them would misname files.)
+  if (where.size === 0 && error.source && error.locations) {
     for (const { line, column } of error.locations)
       where.add(`${error.source.name}:${line}:${column}`);
   }
