@@ -6,8 +6,8 @@ import { env, loadConfig, Topics } from '@shop/shared';
  * locally next to `scripts/infra.sh up`; a bad value stops the process naming the variable.
  */
 const shape = {
-  // 0 binds a random free port (tests); env.port() would refuse it.
-  PORT: z.coerce.number().int().min(0).max(65535).default(4004),
+  /** 0 binds a random free port (tests). */
+  PORT: env.port(4004),
   /** Interface to bind: loopback locally, 0.0.0.0 in a container (docker-compose sets it). */
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
