@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -45,7 +46,8 @@ export function createApolloServer<TContext extends BaseContext>(
 ): ApolloServer<TContext> {
   return new ApolloServer<TContext>({
     schema,
-    plugins,
+    // Federated traces are for GraphOS usage reporting, which this project does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ...(plugins ?? [])],
     includeStacktraceInErrorResponses: false,
     // installShutdown owns SIGTERM/SIGINT. Apollo's own handler would stop only this server and
     // re-raise the signal, killing the process before gRPC servers and databases are closed.

@@ -1,5 +1,5 @@
 import { Client, Pool } from 'pg';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Histogram } from 'prom-client';
 
@@ -67,8 +67,15 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
 
   const pool = new Pool({ connectionString: options.postgresUrl, max: 2 });
   pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection failed'));
-  // Idempotent producer: a retried send after a lost ack is not written twice to the log.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // Idempotent producer: a retried send after a lost ack is not written twice to the log. Its
+  // retries are bounded (kafkajs warns about that) because the relay has its own outer retry:
+  // a send that gives up rolls the batch back, so the worst case is a duplicate that consumers
+  // already drop by event id, never a loss.
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   let producerConnected = false;
 
   let stopped = false;
