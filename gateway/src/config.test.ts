@@ -35,7 +35,7 @@ describe('gateway configuration', () => {
   it.each([
     ['PORT', 'abc', /PORT: expected a port number/],
     ['PORT', '', /PORT: expected a port number/],
-    ['PORT', '70000', /PORT: expected a port number up to 65535/],
+    ['PORT', '70000', /PORT: expected a port number from 0 to 65535/],
     ['JWT_SECRET', 'short', /JWT_SECRET: must be at least 32 characters \(got "short"\)/],
     ['JWT_JWKS_URL', 'not a url', /JWT_JWKS_URL: expected an http\(s\) URL/],
     [

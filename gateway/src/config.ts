@@ -16,18 +16,6 @@ export const SUBGRAPH_URL_VARIABLES = {
 
 const DEFAULT_SUPERGRAPH_PATH = path.resolve(__dirname, '..', '..', 'supergraph.graphql');
 
-/**
- * A port to listen on, 0 included (the OS picks a free one: tests). Written here rather than
- * with the shared `env.port`, which refuses 0; digits only, so `PORT=` cannot silently mean 0.
- */
-const listenPort = (fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,5}$/, 'expected a port number (0 = any free port)')
-    .default(String(fallback))
-    .transform(Number)
-    .pipe(z.number().int().max(65535, 'expected a port number up to 65535'));
-
 const httpUrl = z.string().refine(
   (v) => {
     try {
@@ -40,7 +28,8 @@ const httpUrl = z.string().refine(
 );
 
 const gatewayConfigShape = {
-  PORT: listenPort(4000),
+  /** 0 = any free port (tests). */
+  PORT: env.port(4000),
   /** Loopback unless told otherwise; containers set 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
