@@ -21,7 +21,12 @@ export function loadConfig<S extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const raw = env[name];
-    const shown = raw === undefined ? 'it is not set' : `got ${JSON.stringify(raw)}`;
+    const shown =
+      raw === undefined
+        ? 'it is not set'
+        : /SECRET|PASSWORD|TOKEN|KEY/i.test(name)
+          ? 'value hidden'
+          : `got ${JSON.stringify(raw.replace(/\/\/[^/@\s]*@/, '//***@'))}`;
     return `${name}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(problems);
