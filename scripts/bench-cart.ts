@@ -4,7 +4,8 @@
  * Starts in this process, on the infra servers (`bash scripts/infra.sh up`): the product
  * service, a cart service with the cache and one with CART_CACHE_ENABLED=false on the same
  * MongoDB database, and a gateway in front of each. Seeds BENCH_USERS carts, warms them, then
- * drives each gateway with autocannon at fixed concurrency, one after the other:
+ * drives each gateway with autocannon at fixed concurrency, in two halves per comparison
+ * (cache on, off, off, on) so drift on a busy machine weighs on both alike:
  *
  *   mix    90% reads of a whole cart page (lines, product names, line totals, subtotal),
  *          10% writes (addToCart / updateCartItemQuantity), each from a random shopper
@@ -14,7 +15,7 @@
  *
  * and prints throughput, p50/p99 latency and the cache hit rate (from the cart service's
  * /metrics) for each, and the cached/uncached ratios. Knobs: BENCH_DURATION (s, default 10),
- * BENCH_CONNECTIONS (default 32), BENCH_USERS (default 200).
+ * BENCH_CONNECTIONS (default 32), BENCH_USERS (default 200), BENCH_WARMUP (s per service, default 3).
  * Everything runs on one machine and in one process, so the figures compare the two
  * configurations with each other; they are not a capacity estimate.
  */
@@ -25,6 +26,7 @@ import { startShop } from '../subgraphs/cart/test/shop';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const PRODUCTS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
 
 const READ = JSON.stringify({
@@ -55,7 +57,26 @@ interface Figures {
   p99: number;
   requests: number;
   failed: number;
+  hits: number;
+  lookups: number;
   hitRate: number | null;
+}
+
+/** Two halves of one configuration: requests add up, latencies are the mean of the halves. */
+function merge(a: Figures, b: Figures): Figures {
+  const hits = a.hits + b.hits;
+  const lookups = a.lookups + b.lookups;
+  return {
+    name: a.name,
+    rps: (a.rps + b.rps) / 2,
+    p50: (a.p50 + b.p50) / 2,
+    p99: (a.p99 + b.p99) / 2,
+    requests: a.requests + b.requests,
+    failed: a.failed + b.failed,
+    hits,
+    lookups,
+    hitRate: lookups > 0 ? hits / lookups : null,
+  };
 }
 
 async function cacheCounts(graphqlUrl: string): Promise<Record<string, number>> {
@@ -74,6 +95,7 @@ async function run(
   tokens: string[],
   writeShare: number,
   read = READ,
+  duration = DURATION,
 ): Promise<Figures> {
   let failed = 0;
   let n = 0;
@@ -81,7 +103,7 @@ async function run(
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     requests: [
       {
         method: 'POST',
@@ -114,6 +136,8 @@ async function run(
     p99: result.latency.p99,
     requests: result.requests.total,
     failed: failed + result.non2xx + result.errors + result.timeouts,
+    hits: delta('hit'),
+    lookups,
     hitRate: lookups > 0 ? delta('hit') / lookups : null,
   };
 }
@@ -122,6 +146,7 @@ function table(rows: Figures[]): void {
   const line = (cells: string[]) =>
     console.log(cells.map((c, i) => (i === 0 ? c.padEnd(26) : c.padStart(11))).join(''));
   line(['run', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'cache hits']);
+  // p50/p99: mean of the two halves' percentiles.
   for (const r of rows) {
     line([
       r.name,
@@ -137,7 +162,7 @@ function table(rows: Figures[]): void {
 
 async function main() {
   console.log(
-    `bench:cart — ${USERS} shoppers, ${CONNECTIONS} connections, ${DURATION} s per run, through the gateway`,
+    `bench:cart — ${USERS} shoppers, ${CONNECTIONS} connections, ${DURATION} s per configuration and workload, through the gateway`,
   );
   const shop = await startShop();
   try {
@@ -156,34 +181,72 @@ async function main() {
     // Warm: every cart read once through the cached service.
     await Promise.all(users.map((u) => shop.cart.carts.read(u)));
 
-    const rows: Figures[] = [];
+    // Unmeasured warm-up of both paths (JIT, connection pools, query plans): without it the
+    // first measured run pays for everything that starts cold.
+    for (const target of [shop, uncached]) {
+      await run('warm-up', target.gateway.url, target.cart.graphqlUrl, tokens, 0.1, READ, WARMUP);
+    }
+
+    // Each comparison runs in two halves, ordered on/off then off/on, and the halves are
+    // combined: drift during the run (other processes on the machine, GC, a warming JIT) then
+    // weighs on both configurations alike instead of on whichever ran second.
     const cached = { url: shop.gateway.url, cart: shop.cart.graphqlUrl };
     const plain = { url: uncached.gateway.url, cart: uncached.cart.graphqlUrl };
-    rows.push(await run('mix 90/10, cache on', cached.url, cached.cart, tokens, 0.1));
-    rows.push(await run('mix 90/10, cache off', plain.url, plain.cart, tokens, 0.1));
-    rows.push(await run('reads only, cache on', cached.url, cached.cart, tokens, 0));
-    rows.push(await run('reads only, cache off', plain.url, plain.cart, tokens, 0));
-    rows.push(await run('badge reads, cache on', cached.url, cached.cart, tokens, 0, BADGE));
-    rows.push(await run('badge reads, cache off', plain.url, plain.cart, tokens, 0, BADGE));
+    const half = DURATION / 2;
+    const compare = async (label: string, writeShare: number, read: string) => {
+      const on1 = await run(
+        `${label}, cache on`,
+        cached.url,
+        cached.cart,
+        tokens,
+        writeShare,
+        read,
+        half,
+      );
+      const off1 = await run(
+        `${label}, cache off`,
+        plain.url,
+        plain.cart,
+        tokens,
+        writeShare,
+        read,
+        half,
+      );
+      const off2 = await run(
+        `${label}, cache off`,
+        plain.url,
+        plain.cart,
+        tokens,
+        writeShare,
+        read,
+        half,
+      );
+      const on2 = await run(
+        `${label}, cache on`,
+        cached.url,
+        cached.cart,
+        tokens,
+        writeShare,
+        read,
+        half,
+      );
+      return [merge(on1, on2), merge(off1, off2)] as const;
+    };
+    const mix = await compare('mix 90/10', 0.1, READ);
+    const reads = await compare('reads only', 0, READ);
+    const badge = await compare('badge reads', 0, BADGE);
+    const rows = [...mix, ...reads, ...badge];
     console.log();
     table(rows);
     console.log();
-    const gain = (label: string, on: Figures, off: Figures) =>
+    const gain = (label: string, [on, off]: readonly [Figures, Figures]) =>
       console.log(
         `cache gain, ${label.padEnd(12)} ${(on.rps / off.rps).toFixed(2)}× throughput, ` +
           `p50 ${(off.p50 / on.p50).toFixed(2)}× lower, p99 ${(off.p99 / on.p99).toFixed(2)}× lower`,
       );
-    const [mixOn, mixOff, readOn, readOff, badgeOn, badgeOff] = rows as Figures[] as [
-      Figures,
-      Figures,
-      Figures,
-      Figures,
-      Figures,
-      Figures,
-    ];
-    gain('mix:', mixOn, mixOff);
-    gain('reads only:', readOn, readOff);
-    gain('badge reads:', badgeOn, badgeOff);
+    gain('mix:', mix);
+    gain('reads only:', reads);
+    gain('badge reads:', badge);
     if (rows.some((r) => r.failed > 0)) {
       console.log('some requests failed: the figures above are not comparable');
       process.exitCode = 1;

@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { env, loadConfig } from '@shop/shared';
 
-/** 0 binds any free port (tests); the defaults are DESIGN.md's ports. */
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-
 export const cartConfigShape = {
-  PORT: port(4002),
-  GRPC_PORT: port(50052),
+  /** 0 binds any free port (tests); the defaults are DESIGN.md's ports. */
+  PORT: env.port(4002),
+  GRPC_PORT: env.port(50052),
   /** The database name is the URL's path. */
   MONGO_URL: z
     .string()

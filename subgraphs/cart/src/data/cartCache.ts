@@ -100,6 +100,7 @@ export class RedisCartCache implements CartCache {
   private readonly now: () => Date;
   private readonly random: () => number;
   private connected = false;
+  private repairing = false;
 
   constructor(options: RedisCartCacheOptions) {
     this.logger = options.logger.child({ component: 'cartCache' });
@@ -220,17 +221,23 @@ export class RedisCartCache implements CartCache {
 
   /** Keys whose new version could not be stored: tombstone them so older carts are refused. */
   private async repair(): Promise<void> {
-    for (const [userId, version] of [...this.awaitingRepair]) {
-      if (this.breaker.opened) return;
-      try {
-        const written = await this.put(userId, version, '', this.ttlMs + this.jitterMs);
-        cacheWrites.inc({ kind: 'tombstone', result: written ? 'ok' : 'stale' });
-        this.repaired(userId, version);
-      } catch (err) {
-        cacheWrites.inc({ kind: 'tombstone', result: 'error' });
-        this.failed(err, 'cache repair failed; will retry');
-        return;
+    if (this.repairing) return; // a long round must not overlap the next tick
+    this.repairing = true;
+    try {
+      for (const [userId, version] of [...this.awaitingRepair]) {
+        if (this.breaker.opened) return;
+        try {
+          const written = await this.put(userId, version, '', this.ttlMs + this.jitterMs);
+          cacheWrites.inc({ kind: 'tombstone', result: written ? 'ok' : 'stale' });
+          this.repaired(userId, version);
+        } catch (err) {
+          cacheWrites.inc({ kind: 'tombstone', result: 'error' });
+          this.failed(err, 'cache repair failed; will retry');
+          return;
+        }
       }
+    } finally {
+      this.repairing = false;
     }
   }
 
