@@ -210,6 +210,17 @@ describe('cart through the gateway', () => {
     expect(await counterValue(catalogLookups)).toBe(before + 1);
   });
 
+  it('a product gone from the catalog is named in a NOT_FOUND error and can still be removed', async () => {
+    const me = await shopper();
+    await me.add('1', 1);
+    // Written past the resolvers, as if the product had been deleted after it was added.
+    await shop.cart.carts.addItem(me.userId, '424242', 1);
+    const view = await me.view();
+    expect(view.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(view.errors?.[0]?.message).toMatch(/424242 .*removeFromCart/);
+    expect(lines((await me.remove('424242')).cart)).toEqual([['1', 1, '1299.99']]);
+  });
+
   it('a catalog that is down or too slow is SERVICE_UNAVAILABLE, never a silent accept', async () => {
     // Nothing listens here: the catalog is down.
     const down = await shop.withCart({ PRODUCT_GRPC_URL: '127.0.0.1:1' });
