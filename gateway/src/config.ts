@@ -57,6 +57,11 @@ const gatewayConfigShape = {
     .default('1mb'),
   /** A subgraph that has not answered by then is reported SERVICE_UNAVAILABLE. */
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+  /** Serve `orderStatusChanged` over graphql-ws (needs Kafka). */
+  SUBSCRIPTIONS_ENABLED: env.boolean(true),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  /** Where OrderStatusChanged events arrive; drives subscriptions. */
+  ORDER_EVENTS_TOPIC: z.string().min(1).default('order-events'),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -5,11 +5,15 @@
 import { createLogger, installShutdown, loadConfigOrExit } from '@shop/shared';
 import { loadGatewayConfig } from './config';
 import { createGateway } from './service';
+import { gatewayAttachments } from './subscriptions';
 
 async function main() {
   const config = loadConfigOrExit(() => loadGatewayConfig());
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  const gateway = await createGateway(config, { logger });
+  const gateway = await createGateway(config, {
+    logger,
+    attachments: gatewayAttachments(config, logger),
+  });
   installShutdown(logger, [{ name: 'gateway', close: gateway.stop }]);
 }
 

@@ -21,6 +21,7 @@ import {
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
 import { SubgraphDataSource } from './subgraphDataSource';
+import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
 /**
  * What an attachment gets to serve beside Apollo Server on the same HTTP server and path.
@@ -32,13 +33,15 @@ export interface GatewaySeam {
   httpServer: http.Server;
   gateway: ApolloGateway;
   authenticate: (authorization: string | undefined) => Promise<Viewer | undefined>;
+  /** Runs an operation through Apollo Server and the query planner as `viewer`. */
+  execute: SupergraphExecutor;
   logger: Logger;
 }
 
 export interface HttpServerAttachment {
   name: string;
   /** Called before the supergraph loads, so schema listeners see the first load. */
-  attach: (seam: GatewaySeam) => Promise<{ dispose: () => Promise<void> }>;
+  attach: (seam: GatewaySeam) => Promise<{ ready?: Promise<void>; dispose: () => Promise<void> }>;
 }
 
 export interface GatewayOptions {
@@ -51,6 +54,8 @@ export interface RunningGateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
   httpServer: http.Server;
+  /** Resolves when every attachment (e.g. the subscription feed) is ready. */
+  ready: Promise<void>;
   /** Stops taking requests, lets in-flight ones finish, then closes everything. */
   stop: () => Promise<void>;
 }
@@ -86,14 +91,31 @@ export async function createGateway(
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  const seam: GatewaySeam = { httpServer, gateway, authenticate: authenticateHeader, logger };
-  const attached: { name: string; dispose: () => Promise<void> }[] = [];
+  // Assigned below; attachments only call `execute` once requests arrive, after start().
+  const started: { server?: ApolloServer<GatewayContext> } = {};
+  const execute: SupergraphExecutor = async (query, variables, viewer) => {
+    if (!started.server) throw new Error('the gateway has not started');
+    const response = await started.server.executeOperation(
+      { query, variables },
+      { contextValue: { viewer } },
+    );
+    if (response.body.kind !== 'single') throw new Error('incremental delivery is not supported');
+    return response.body.singleResult;
+  };
+  const seam: GatewaySeam = {
+    httpServer,
+    gateway,
+    authenticate: authenticateHeader,
+    execute,
+    logger,
+  };
+  const attached: { name: string; ready?: Promise<void>; dispose: () => Promise<void> }[] = [];
   for (const attachment of options.attachments ?? []) {
     attached.push({ name: attachment.name, ...(await attachment.attach(seam)) });
   }
 
   let draining = false;
-  const server = new ApolloServer<GatewayContext>({
+  const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
     // index.ts's installShutdown owns SIGTERM/SIGINT; Apollo Server's own handler would stop
@@ -107,7 +129,8 @@ export async function createGateway(
       subscriptionsNeedWebSocket(),
     ],
   });
-  await server.start();
+  started.server = apolloServer;
+  await apolloServer.start();
 
   app.use(
     healthRouter(
@@ -130,7 +153,7 @@ export async function createGateway(
   app.use(
     '/graphql',
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
-    expressMiddleware(server, {
+    expressMiddleware(apolloServer, {
       context: async ({ req }) => ({ viewer: await authenticateHeader(req.headers.authorization) }),
     }),
   );
@@ -148,9 +171,10 @@ export async function createGateway(
   return {
     url,
     httpServer,
+    ready: Promise.all(attached.map((a) => a.ready)).then(() => undefined),
     stop: async () => {
       draining = true;
-      await server.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
+      await apolloServer.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
     },
   };
 }

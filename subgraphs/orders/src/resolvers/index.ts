@@ -5,6 +5,7 @@ import { Mutation } from './Mutation';
 import { Order } from './Order';
 import { OrderItem } from './OrderItem';
 import { Query } from './Query';
+import { Subscription } from './Subscription';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -13,4 +14,5 @@ export const resolvers: Resolvers = {
   Order,
   OrderItem,
   CheckoutSession,
+  Subscription,
 };
