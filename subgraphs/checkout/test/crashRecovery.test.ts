@@ -37,6 +37,8 @@ let db: Client;
 let survivor: CheckoutProcess;
 let survivorUrl: string;
 const cases: Case[] = [];
+/** A crash at PAYMENT_PENDING finished by the shopper's retry, not by the recovery loop. */
+let takeover: { case: Case; retried: Awaited<ReturnType<typeof submitCheckout>> };
 
 async function sessionOf(user: string) {
   const { rows } = await db.query<{
@@ -58,9 +60,7 @@ beforeAll(async () => {
   db = new Client({ connectionString: world.postgresUrl });
   await db.connect();
 
-  // One process per crash point, one at a time: each runs a checkout until it kills itself.
-  for (const [i, point] of CRASH_POINTS.entries()) {
-    const productId = String(17 + i);
+  async function crashAt(point: CrashPoint, productId: string): Promise<Case> {
     const c: Case = {
       point,
       user: uniqueName(`crash-${point}`),
@@ -69,7 +69,6 @@ beforeAll(async () => {
       availableBefore: world.available(productId),
       input: checkoutInput(uniqueName('key'), { paymentMethod: paymentMethodFor(point) }),
     };
-    cases.push(c);
     await world.addToCart(c.user, productId, c.quantity);
     // Recovery off: the crashing process must not pick up an earlier case's session.
     const doomed = world.spawnCheckout({ CHECKOUT_CRASH_AT: point, RECOVERY_ENABLED: 'false' });
@@ -84,7 +83,20 @@ beforeAll(async () => {
     // The client lost its answer (fetch's TypeError comes from another realm: no instanceof).
     expect(await response).toHaveProperty('message', 'fetch failed');
     c.statusAtCrash = (await sessionOf(c.user))?.status;
+    return c;
   }
+
+  // One process per crash point, one at a time: each runs a checkout until it kills itself.
+  for (const [i, point] of CRASH_POINTS.entries()) cases.push(await crashAt(point, String(17 + i)));
+
+  // The shopper retries before any recovery loop runs: the process that takes the retry must
+  // take the session over itself once the dead process's lease runs out.
+  const orphan = await crashAt('PAYMENT_PENDING', '27');
+  const noRecovery = await world.startCheckout({ RECOVERY_ENABLED: 'false' });
+  takeover = {
+    case: orphan,
+    retried: await submitCheckout(noRecovery.graphqlUrl, orphan.user, orphan.input),
+  };
 
   survivor = world.spawnCheckout();
   survivorUrl = await survivor.ready;
@@ -139,6 +151,17 @@ describe.each(CRASH_POINTS.filter((p) => p !== 'FAILED'))('killed at %s', (point
     expect(retry.data?.checkout).toMatchObject({ id: session.id, status: 'COMPLETED' });
     expect((await world.payment.book.get(session.id))?.chargedCents).toBe(charge?.chargedCents);
   });
+});
+
+test("the shopper's retry takes over a dead process's session without waiting for recovery", async () => {
+  const { case: c, retried } = takeover;
+  expect(c.statusAtCrash).toBe('PAYMENT_PENDING');
+  expect(retried.errors).toBeUndefined();
+  expect(retried.data?.checkout.status).toBe('COMPLETED');
+  const id = retried.data!.checkout.id;
+  expect((await sessionOf(c.user))?.id).toBe(id);
+  expect(await world.payment.book.get(id)).toMatchObject({ status: 'SUCCEEDED', requests: 1 });
+  expect(world.available(c.productId)).toBe(c.availableBefore - c.quantity);
 });
 
 test('killed after FAILED, before compensating: recovery gives the stock back', async () => {
