@@ -31,6 +31,8 @@ const portOrZero = (fallback: number) =>
 const shape = {
   NODE_ENV: z.string().optional(),
   PORT: portOrZero(4003),
+  /** Interface to bind; loopback locally, 0.0.0.0 in a container. */
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
   JWT_SECRET: env.jwtSecret(),
   /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
@@ -78,6 +80,7 @@ const shape = {
 export interface CheckoutConfig {
   /** 0 binds a random free port (tests). */
   port: number;
+  host: string;
   logLevel: z.infer<ReturnType<typeof env.logLevel>>;
   jwtSecret: string;
   jwksUrl: string | undefined;
@@ -110,6 +113,7 @@ export function loadCheckoutConfig(environment: NodeJS.ProcessEnv = process.env)
   };
   return {
     port: c.PORT,
+    host: c.HOST,
     logLevel: c.LOG_LEVEL,
     jwtSecret: c.JWT_SECRET,
     jwksUrl: c.JWKS_URL,

@@ -106,6 +106,7 @@ export async function createCheckoutService(
   const server = await startSubgraphServer<Context>({
     name: 'checkout',
     port: config.port,
+    host: config.host,
     schema: buildCheckoutSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
