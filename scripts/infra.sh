@@ -912,8 +912,31 @@ cmd_status() {
   return $STATUS_DOWN
 }
 
+# With SHOP_INFRA=docker (scripts/test.sh sets it when it runs the infrastructure with Docker
+# Compose), the same commands drive the compose services, so outage tests work either way.
+docker_main() {
+  local cmd=${1:-up} name=${2:-}
+  local svc=$name
+  [[ $name == ferretdb ]] && svc=mongo
+  [[ $name == all ]] && svc=""
+  case "$cmd" in
+  up) docker compose up -d --wait postgres redis mongo kafka kafka-topics ;;
+  down) docker compose stop ;;
+  status) docker compose ps ;;
+  stop) docker compose stop $svc ;;
+  start) docker compose start $svc && docker compose up -d --wait $svc ;;
+  restart) docker compose restart $svc && docker compose up -d --wait $svc ;;
+  logs) docker compose logs --tail 50 $svc ;;
+  *) die "unknown command '$cmd'" ;;
+  esac
+}
+
 main() {
   local cmd=${1:-up}
+  if [[ ${SHOP_INFRA:-} == docker ]]; then
+    cd "$ROOT" && docker_main "$@"
+    return
+  fi
   case "$cmd" in
   up) cmd_up ;;
   down) cmd_down ;;

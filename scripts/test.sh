@@ -10,7 +10,8 @@ trap 'echo "0 passed, 1 failed (a step before the tests failed; see above)"' ERR
 
 if docker_available; then
   log "Docker engine found: starting infrastructure with docker compose"
-  docker compose up -d --wait postgres redis mongo kafka kafka-topics
+  export SHOP_INFRA=docker
+  bash scripts/infra.sh up
 else
   log "no Docker engine: starting local servers"
   bash scripts/infra.sh up
