@@ -17,20 +17,36 @@ bash scripts/generate.sh
 
 LOGS="$LOCAL/logs"
 mkdir -p "$LOGS"
-# name|entry point|health URL (empty for gRPC-only stubs, checked by port instead)
+# name|entry point|port it listens on|health URL (empty for the gRPC-only stubs: port check)
 SERVICES=(
-  "inventory|internal-grpc/src/inventory/main.ts|tcp:50053"
-  "payment|internal-grpc/src/payment/main.ts|tcp:50054"
-  "product|subgraphs/product/src/index.ts|http://127.0.0.1:4001/health/ready"
-  "cart|subgraphs/cart/src/index.ts|http://127.0.0.1:4002/health/ready"
-  "checkout|subgraphs/checkout/src/index.ts|http://127.0.0.1:4003/health/ready"
-  "orders|subgraphs/orders/src/index.ts|http://127.0.0.1:4004/health/ready"
-  "gateway|gateway/src/index.ts|http://127.0.0.1:4000/health/ready"
+  "inventory|internal-grpc/src/inventory/main.ts|50053|"
+  "payment|internal-grpc/src/payment/main.ts|50054|"
+  "product|subgraphs/product/src/index.ts|4001|http://127.0.0.1:4001/health/ready"
+  "cart|subgraphs/cart/src/index.ts|4002|http://127.0.0.1:4002/health/ready"
+  "checkout|subgraphs/checkout/src/index.ts|4003|http://127.0.0.1:4003/health/ready"
+  "orders|subgraphs/orders/src/index.ts|4004|http://127.0.0.1:4004/health/ready"
+  "gateway|gateway/src/index.ts|4000|http://127.0.0.1:4000/health/ready"
 )
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ready() {
+  if [ -n "$2" ]; then curl -fsS -o /dev/null --max-time 2 "$2" 2>/dev/null; else port_open "$1"; fi
+}
+
+# Refuse to start beside another copy: a second gateway or subgraph would fail to bind, and a
+# health check could pass against the old one, hiding the failure.
+for spec in "${SERVICES[@]}"; do
+  IFS='|' read -r name _ port _ <<<"$spec"
+  if port_open "$port"; then
+    log "port $port ($name) is already in use: is the platform already running? Stop it first."
+    exit 1
+  fi
+done
 
 pids=()
 stop_all() {
-  log "stopping services"
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  log "stopping services (each finishes in-flight work first)"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   log "stopped (infrastructure keeps running; 'npm run infra -- down' stops it)"
@@ -38,25 +54,16 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-healthy() {
-  case "$1" in
-    tcp:*) (exec 3<>"/dev/tcp/127.0.0.1/${1#tcp:}") 2>/dev/null ;;
-    *) curl -fsS -o /dev/null --max-time 2 "$1" ;;
-  esac
-}
-
 for spec in "${SERVICES[@]}"; do
-  IFS='|' read -r name entry health <<<"$spec"
-  if [ ! -f "$entry" ]; then
-    log "skipping $name: $entry does not exist"
-    continue
-  fi
-  log "starting $name (log: .local/logs/$name.log)"
-  npx tsx "$entry" >"$LOGS/$name.log" 2>&1 &
-  pids+=("$!")
+  IFS='|' read -r name entry port health <<<"$spec"
+  log "starting $name on :$port (log: .local/logs/$name.log)"
+  # `node --import tsx` rather than the tsx CLI: one process per service, so the pid we keep is
+  # the service itself and SIGTERM reaches its graceful shutdown directly.
+  node --import tsx "$entry" >"$LOGS/$name.log" 2>&1 &
   pid=$!
+  pids+=("$pid")
   for _ in $(seq 1 120); do
-    healthy "$health" && break
+    ready "$port" "$health" && break
     if ! kill -0 "$pid" 2>/dev/null; then
       log "$name exited; last lines of its log:"
       tail -n 30 "$LOGS/$name.log"
@@ -64,13 +71,13 @@ for spec in "${SERVICES[@]}"; do
     fi
     sleep 0.5
   done
-  healthy "$health" || { log "$name did not become ready; see $LOGS/$name.log"; exit 1; }
+  ready "$port" "$health" || { log "$name did not become ready; see $LOGS/$name.log"; exit 1; }
 done
 
 cat <<MSG
 
   The shop is up:  http://localhost:4000/graphql  (open it in a browser for Apollo Sandbox)
-  A token for Sandbox's Authorization header:  npm run token -- --sub user-1
+  A token for Sandbox (Headers panel):  npm run token -- --sub alice   (--scope admin for staff)
   Logs: .local/logs/   Stop: Ctrl-C
 
 MSG
