@@ -20,7 +20,7 @@ import {
   testKafka,
   waitForCommitted,
 } from './support';
-import { startTcpProxy } from './tcpProxy';
+import { startTcpProxy } from '@shop/shared/src/testing/tcpProxy';
 
 describe('orders consumer of checkout-events (real PostgreSQL and Kafka)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

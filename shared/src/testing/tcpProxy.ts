@@ -2,10 +2,11 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A TCP proxy in front of a real server, for outage tests that must not stop the shared
- * PostgreSQL other suites are using: `cut()` refuses new connections and drops open ones (what a
- * crashed or restarting server looks like to the client), `restore()` accepts again on the same
- * port.
+ * A TCP proxy in front of a real server, for outage tests that must not stop the PostgreSQL,
+ * MongoDB-protocol server or Kafka other suites are using: `cut()` refuses new connections and
+ * drops open ones (what a crashed or restarting server looks like to the client), `restore()`
+ * accepts again on the same port. (Kafka: only the bootstrap connection goes through it; the
+ * client then connects to the broker's advertised address.)
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<{
   port: number;
