@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, loadConfig } from '@shop/shared';
+import { env, loadConfig, Topics } from '@shop/shared';
 
 export const cartConfigShape = {
   /** 0 binds any free port (tests); the defaults are DESIGN.md's ports. */
@@ -20,6 +20,21 @@ export const cartConfigShape = {
   PRODUCT_GRPC_DEADLINE_MS: env.milliseconds(2000),
   /** How often expired carts are deleted where MongoDB has no TTL index (FerretDB). */
   CART_SWEEP_INTERVAL_MS: env.milliseconds(60 * 60_000),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  /** Runs the cart-clearing consumer in this process (off for an API-only replica). */
+  CART_CONSUMER_ENABLED: env.boolean(true),
+  CART_CONSUMER_GROUP: z.string().min(1).default('cart-service'),
+  CHECKOUT_EVENTS_TOPIC: z.string().min(1).default(Topics.checkoutEvents),
+  /** Where checkout events that can never be applied go, with the reason in `dlq-*` headers. */
+  CHECKOUT_EVENTS_DLQ_TOPIC: z.string().min(1).default(Topics.checkoutEventsDlq),
+  /**
+   * Attempts for a checkout event whose cart write fails for a reason other than MongoDB being
+   * unreachable (that is retried until it is back); then it is dead-lettered.
+   */
+  CART_CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** First retry delay of a checkout event; doubles per retry up to the max. */
+  CART_CONSUMER_RETRY_BACKOFF_MS: env.milliseconds(200),
+  CART_CONSUMER_RETRY_MAX_BACKOFF_MS: env.milliseconds(5000),
   JWT_SECRET: env.jwtSecret(),
   LOG_LEVEL: env.logLevel(),
 };

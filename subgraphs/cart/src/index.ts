@@ -9,7 +9,7 @@ async function main() {
   const config = loadConfigOrExit(() => loadCartConfig());
   const logger = createLogger('cart', config.LOG_LEVEL);
   const service = await createCartService(config, { logger });
-  // stop() drains HTTP and gRPC first, then closes Redis and MongoDB.
+  // stop() ends consuming checkout events first, drains HTTP and gRPC, closes Redis, MongoDB.
   installShutdown(logger, [{ name: 'cart service', close: service.stop }]);
 }
 

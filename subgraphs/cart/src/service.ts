@@ -1,21 +1,31 @@
 /**
  * Starts the cart subgraph: GraphQL over HTTP (PORT) and the internal CartService over gRPC
- * (GRPC_PORT), on MongoDB with an optional Redis cache. Tests and the benchmark call it
- * in-process; src/index.ts runs it as a process.
+ * (GRPC_PORT), on MongoDB with an optional Redis cache, and the consumer that clears carts
+ * after checkout (CheckoutCompleted on Kafka). Tests and the benchmark call it in-process;
+ * src/index.ts runs it as a process.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import type { RetryOptions } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import { startGrpcServer } from '@shop/internal-grpc';
-import { createLogger, createTokenVerifier, startSubgraphServer } from '@shop/shared';
+import {
+  createKafka,
+  createLogger,
+  createTokenVerifier,
+  startSubgraphServer,
+  superviseConsumer,
+  type SupervisedConsumer,
+} from '@shop/shared';
 import type { CartConfig } from './config';
 import { DisabledCartCache, RedisCartCache, type CartCache } from './data/cartCache';
 import { CartRepository, type CartRepositoryHooks } from './data/cartRepository';
 import { CartStore } from './data/cartStore';
 import { startExpirySweeper } from './data/expirySweeper';
+import { reportConsumerRunning, startCartCheckoutConsumer } from './events/checkoutEventsConsumer';
 import { registerCartService } from './grpc/cartGrpcServer';
 import { createProductCatalog, createProductLoader } from './grpc/productCatalogClient';
 import { resolvers } from './resolvers';
@@ -30,6 +40,10 @@ export interface CartServiceOptions {
   hooks?: CartRepositoryHooks;
   /** Shorter breaker pauses make outage tests quick; production keeps the defaults. */
   breakerResetMs?: number;
+  /** kafkajs retries of one connection attempt (tests shorten them; production keeps createKafka's). */
+  kafkaRetry?: RetryOptions;
+  /** First pause before the consumer is started again after a failed start (default 1 s). */
+  consumerRestartBackoffMs?: number;
 }
 
 export interface RunningCartService {
@@ -42,6 +56,8 @@ export interface RunningCartService {
   /** Whether MongoDB expires carts itself (TTL index) or the sweep does. */
   expiry: 'ttl-index' | 'sweep';
   sweepExpired: () => Promise<number>;
+  /** The cart-clearing consumer; null when CART_CONSUMER_ENABLED=false. */
+  consumer: Pick<SupervisedConsumer, 'isRunning'> | null;
   stop: () => Promise<void>;
 }
 
@@ -102,6 +118,37 @@ export async function createCartService(
   );
   logger.info({ grpcPort: grpcServer.port, ttlIndex: ttl }, 'cart gRPC service ready');
 
+  // Cart clearing. Not awaited and not part of readiness: carts are served from MongoDB whether
+  // or not Kafka is reachable, so a Kafka outage must not take the instance out of rotation; the
+  // supervisor keeps trying and `cart_checkout_consumer_running` tells whether it consumes.
+  let consumer: SupervisedConsumer | null = null;
+  let unreportConsumer: () => void = () => undefined;
+  if (config.CART_CONSUMER_ENABLED) {
+    const kafka = createKafka({
+      clientId: 'cart-subgraph',
+      brokers: config.KAFKA_BROKERS,
+      logger,
+      ...(options.kafkaRetry ? { retry: options.kafkaRetry } : {}),
+    });
+    consumer = superviseConsumer(
+      (signal) =>
+        startCartCheckoutConsumer({
+          kafka,
+          carts,
+          logger,
+          topic: config.CHECKOUT_EVENTS_TOPIC,
+          deadLetterTopic: config.CHECKOUT_EVENTS_DLQ_TOPIC,
+          groupId: config.CART_CONSUMER_GROUP,
+          maxAttempts: config.CART_CONSUMER_MAX_ATTEMPTS,
+          retryBackoffMs: config.CART_CONSUMER_RETRY_BACKOFF_MS,
+          retryMaxBackoffMs: config.CART_CONSUMER_RETRY_MAX_BACKOFF_MS,
+          signal,
+        }),
+      { logger, name: 'checkout events', initialBackoffMs: options.consumerRestartBackoffMs },
+    );
+    unreportConsumer = reportConsumerRunning(consumer.isRunning);
+  }
+
   return {
     graphqlUrl: http.url,
     grpcAddress: `127.0.0.1:${grpcServer.port}`,
@@ -110,7 +157,12 @@ export async function createCartService(
     cache,
     expiry: ttl ? 'ttl-index' : 'sweep',
     sweepExpired: sweeper.sweep,
+    consumer,
     stop: async () => {
+      // Consuming stops first: no cart write may start once MongoDB is about to close, and a
+      // message cut short stays uncommitted for the next owner of its partition.
+      await consumer?.stop();
+      unreportConsumer();
       await http.stop();
       await grpcServer.stop();
       sweeper.stop();

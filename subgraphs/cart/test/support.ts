@@ -19,6 +19,10 @@ export async function startCartService(
       REDIS_URL: infra.redisUrl,
       // Nothing listens on port 1: tests that need the catalog pass the real one.
       PRODUCT_GRPC_URL: '127.0.0.1:1',
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      // Off unless a test turns it on with its own topics and group: a test service must never
+      // join the real `cart-service` group on the real checkout-events topic.
+      CART_CONSUMER_ENABLED: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...env,
