@@ -113,6 +113,9 @@ export async function startWorld(
         PRODUCT_GRPC_URL: product.grpcAddress,
         JWT_SECRET: TEST_JWT_SECRET,
         LOG_LEVEL: logLevel,
+        // The cart's checkout-events consumer defaults to the real topic and the real
+        // `cart-service` group; a test cart must not join them.
+        CART_CONSUMER_ENABLED: 'false',
       }),
     );
     stops.push(async () => {
