@@ -1,0 +1,251 @@
+/**
+ * The whole platform as real processes, the way `npm start` runs it, but isolated for a test:
+ * free ports, fresh PostgreSQL databases, a fresh MongoDB database, and Kafka topics of its own,
+ * so it can run beside anything else on the machine. Each service can be killed and restarted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import {
+  createTestDatabase,
+  infra,
+  TEST_JWT_SECRET,
+  uniqueName,
+  waitFor,
+} from '@shop/shared/src/testing';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export type ServiceName =
+  'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
+
+interface ServiceSpec {
+  entry: string;
+  port: number;
+  /** HTTP readiness URL; the gRPC-only stubs are ready when their port accepts connections. */
+  health?: string;
+  env: Record<string, string>;
+}
+
+export interface Platform {
+  gatewayUrl: string;
+  topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
+  ordersDatabaseUrl: string;
+  /** Sends `signal` to a service and waits for it to exit. */
+  kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
+  /** Starts a stopped service again with the same settings and waits until it is ready. */
+  start: (name: ServiceName) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startPlatform(kafka: Kafka): Promise<Platform> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shop-e2e-'));
+  const [checkoutDb, ordersDb] = await Promise.all([
+    createTestDatabase('e2e_checkout'),
+    createTestDatabase('e2e_orders'),
+  ]);
+  const topics = {
+    checkoutEvents: uniqueName('e2e-checkout-events'),
+    checkoutEventsDlq: uniqueName('e2e-checkout-events-dlq'),
+    orderEvents: uniqueName('e2e-order-events'),
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: topics.checkoutEvents, numPartitions: 3 },
+      { topic: topics.checkoutEventsDlq, numPartitions: 1 },
+      { topic: topics.orderEvents, numPartitions: 3 },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+
+  const port = {
+    inventory: await freePort(),
+    payment: await freePort(),
+    product: await freePort(),
+    productGrpc: await freePort(),
+    cart: await freePort(),
+    cartGrpc: await freePort(),
+    checkout: await freePort(),
+    orders: await freePort(),
+    gateway: await freePort(),
+  };
+  const common = {
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+  };
+  const http = (p: number) => `http://127.0.0.1:${p}`;
+  const services: Record<ServiceName, ServiceSpec> = {
+    inventory: {
+      entry: 'internal-grpc/src/inventory/main.ts',
+      port: port.inventory,
+      env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-50=100' },
+    },
+    payment: {
+      entry: 'internal-grpc/src/payment/main.ts',
+      port: port.payment,
+      env: {
+        GRPC_PORT: String(port.payment),
+        PAYMENT_DELAY_MIN_MS: '0',
+        PAYMENT_DELAY_MAX_MS: '0',
+        PAYMENT_SUCCESS_RATE: '1',
+      },
+    },
+    product: {
+      entry: 'subgraphs/product/src/index.ts',
+      port: port.product,
+      health: `${http(port.product)}/health/ready`,
+      env: {
+        PORT: String(port.product),
+        GRPC_PORT: String(port.productGrpc),
+        PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
+      },
+    },
+    cart: {
+      entry: 'subgraphs/cart/src/index.ts',
+      port: port.cart,
+      health: `${http(port.cart)}/health/ready`,
+      env: {
+        PORT: String(port.cart),
+        GRPC_PORT: String(port.cartGrpc),
+        MONGO_URL: `${infra.mongoUrl}/${uniqueName('e2e_cart')}`,
+        REDIS_URL: infra.redisUrl,
+        PRODUCT_GRPC_URL: `127.0.0.1:${port.productGrpc}`,
+        CHECKOUT_EVENTS_TOPIC: topics.checkoutEvents,
+        CHECKOUT_EVENTS_DLQ_TOPIC: topics.checkoutEventsDlq,
+        CART_CONSUMER_GROUP: uniqueName('e2e-cart-service'),
+      },
+    },
+    checkout: {
+      entry: 'subgraphs/checkout/src/index.ts',
+      port: port.checkout,
+      health: `${http(port.checkout)}/health/ready`,
+      env: {
+        PORT: String(port.checkout),
+        POSTGRES_URL: checkoutDb.url,
+        CHECKOUT_EVENTS_TOPIC: topics.checkoutEvents,
+        PRODUCT_GRPC_URL: `127.0.0.1:${port.productGrpc}`,
+        CART_GRPC_URL: `127.0.0.1:${port.cartGrpc}`,
+        INVENTORY_GRPC_URL: `127.0.0.1:${port.inventory}`,
+        PAYMENT_GRPC_URL: `127.0.0.1:${port.payment}`,
+      },
+    },
+    orders: {
+      entry: 'subgraphs/orders/src/index.ts',
+      port: port.orders,
+      health: `${http(port.orders)}/health/ready`,
+      env: {
+        PORT: String(port.orders),
+        POSTGRES_URL: ordersDb.url,
+        CHECKOUT_EVENTS_TOPIC: topics.checkoutEvents,
+        CHECKOUT_EVENTS_DLQ_TOPIC: topics.checkoutEventsDlq,
+        ORDER_EVENTS_TOPIC: topics.orderEvents,
+        CONSUMER_GROUP: uniqueName('e2e-orders-service'),
+        // A killed member must hand its partitions over quickly when the service comes back.
+        CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      },
+    },
+    gateway: {
+      entry: 'gateway/src/index.ts',
+      port: port.gateway,
+      health: `${http(port.gateway)}/health/ready`,
+      env: {
+        PORT: String(port.gateway),
+        PRODUCT_SUBGRAPH_URL: `${http(port.product)}/graphql`,
+        CART_SUBGRAPH_URL: `${http(port.cart)}/graphql`,
+        CHECKOUT_SUBGRAPH_URL: `${http(port.checkout)}/graphql`,
+        ORDERS_SUBGRAPH_URL: `${http(port.orders)}/graphql`,
+        ORDER_EVENTS_TOPIC: topics.orderEvents,
+      },
+    },
+  };
+
+  const running = new Map<ServiceName, ChildProcess>();
+  const logFile = (name: ServiceName) => path.join(dir, `${name}.log`);
+
+  async function start(name: ServiceName): Promise<void> {
+    const spec = services[name];
+    const log = createWriteStream(logFile(name), { flags: 'a' });
+    // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
+    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    running.set(name, child);
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+          if (!spec.health) return portOpen(spec.port);
+          const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
+          return res.ok;
+        },
+        { what: `${name} to be ready`, timeoutMs: 60_000, intervalMs: 200 },
+      );
+    } catch (err) {
+      const tail = readFileSync(logFile(name), 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`${(err as Error).message}\n--- ${name} log ---\n${tail}`);
+    }
+  }
+
+  async function kill(name: ServiceName, signal: NodeJS.Signals): Promise<void> {
+    const child = running.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+    running.delete(name);
+  }
+
+  const order: ServiceName[] = [
+    'inventory',
+    'payment',
+    'product',
+    'cart',
+    'checkout',
+    'orders',
+    'gateway',
+  ];
+  for (const name of order) await start(name);
+
+  return {
+    gatewayUrl: `${http(port.gateway)}/graphql`,
+    topics,
+    ordersDatabaseUrl: ordersDb.url,
+    kill,
+    start,
+    stop: async () => {
+      for (const name of [...order].reverse()) await kill(name, 'SIGTERM');
+      await Promise.all([checkoutDb.drop(), ordersDb.drop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
