@@ -16,3 +16,4 @@ export * from './subgraphServer';
 export * as events from './events';
 export * from './outbox';
 export * from './migrations';
+export { DateTimeScalar } from './graphql/dateTime';

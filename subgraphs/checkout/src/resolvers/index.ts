@@ -1,7 +1,7 @@
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { CheckoutItem } from './CheckoutItem';
 import { CheckoutSession } from './CheckoutSession';
-import { DateTime } from './DateTime';
+import { DateTimeScalar as DateTime } from '@shop/shared';
 import { Mutation } from './Mutation';
 import { Query } from './Query';
 

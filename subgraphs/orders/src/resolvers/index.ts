@@ -1,6 +1,6 @@
 import type { Resolvers } from '../__generated__/resolvers-types';
 import { CheckoutSession } from './CheckoutSession';
-import { DateTime } from './DateTime';
+import { DateTimeScalar as DateTime } from '@shop/shared';
 import { Mutation } from './Mutation';
 import { Order } from './Order';
 import { OrderItem } from './OrderItem';

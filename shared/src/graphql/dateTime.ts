@@ -1,10 +1,10 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
 /**
- * ISO-8601 instants in UTC. Hand-written because it is a dozen lines: the usual library
- * (graphql-scalars) would add a dependency for one scalar.
+ * ISO-8601 instants in UTC, for every subgraph with a DateTime. Hand-written because it is a
+ * dozen lines: the usual library (graphql-scalars) would add a dependency for one scalar.
  */
-export const DateTime = new GraphQLScalarType<Date, string>({
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description: 'An instant in time as an ISO-8601 string in UTC.',
   serialize(value) {
