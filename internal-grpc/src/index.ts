@@ -13,3 +13,21 @@ export { readInsufficientStock, INSUFFICIENT_STOCK_TRAILER } from './inventory/i
 export type { Shortage } from './inventory/stockLedger';
 export { createPaymentServer, type PaymentServer } from './payment/service';
 export { loadPaymentConfig, type PaymentConfig } from './payment/config';
+export {
+  CHANNEL_OPTIONS,
+  DependencyUnavailableError,
+  UNHEALTHY_STATUSES,
+  connectClient,
+  createGrpcCaller,
+  hasStatus,
+  isServiceError,
+  type GrpcCaller,
+  type GrpcCallerOptions,
+  type ResponseOf,
+  type UnaryInvocation,
+} from './client/grpcCall';
+export {
+  createProductCatalogClient,
+  type CatalogGateway,
+  type CatalogProduct,
+} from './client/productCatalogClient';
