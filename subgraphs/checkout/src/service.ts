@@ -4,6 +4,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
+import { createProductCatalogClient } from '@shop/internal-grpc';
 import {
   createKafka,
   createLogger,
@@ -17,7 +18,6 @@ import type { CheckoutConfig } from './config';
 import { createCheckoutPrisma } from './data/prismaClient';
 import { createSessionStore, type SessionRecord, type SessionStore } from './data/sessionStore';
 import { createCartClient } from './grpc/cartClient';
-import { createCatalogClient } from './grpc/catalogClient';
 import { createInventoryClient } from './grpc/inventoryClient';
 import { createPaymentClient } from './grpc/paymentClient';
 import { resolvers } from './resolvers';
@@ -63,7 +63,11 @@ export async function createCheckoutService(
   const prisma = createCheckoutPrisma(config.postgresUrl);
   const store = createSessionStore(prisma, { leaseMs: config.leaseMs });
   const cart = createCartClient(config.grpc.cart, config.deadlines.cartMs, logger);
-  const catalog = createCatalogClient(config.grpc.product, config.deadlines.productMs, logger);
+  const catalog = createProductCatalogClient(
+    config.grpc.product,
+    config.deadlines.productMs,
+    logger,
+  );
   const inventory = createInventoryClient(
     config.grpc.inventory,
     config.deadlines.inventoryMs,

@@ -1,7 +1,11 @@
-import * as grpc from '@grpc/grpc-js';
-import { protos, type CartServiceClient } from '@shop/internal-grpc';
+import {
+  connectClient,
+  createGrpcCaller,
+  protos,
+  type GrpcCaller,
+  type ResponseOf,
+} from '@shop/internal-grpc';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, createGrpcCaller, type ResponseOf, type GrpcCaller } from './grpcCall';
 
 export interface CartLine {
   productId: string;
@@ -20,12 +24,7 @@ type Definition = ReturnType<typeof protos.cart>['CartService']['service'];
 type CartResponse<M extends string> = ResponseOf<Definition, M & keyof Definition>;
 
 export function createCartClient(address: string, deadlineMs: number, logger: Logger): CartGateway {
-  const CartService = protos.cart().CartService;
-  const client = new CartService(
-    address,
-    grpc.credentials.createInsecure(),
-    CHANNEL_OPTIONS,
-  ) as unknown as CartServiceClient;
+  const client = connectClient(protos.cart().CartService, address);
   const caller = createGrpcCaller('cart', deadlineMs, logger);
   return {
     caller,

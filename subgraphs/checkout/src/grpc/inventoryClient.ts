@@ -1,18 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import {
+  connectClient,
+  createGrpcCaller,
+  hasStatus,
   protos,
   readInsufficientStock,
-  type InventoryClient as GeneratedInventoryClient,
+  type GrpcCaller,
+  type ResponseOf,
   type Shortage,
 } from '@shop/internal-grpc';
 import type { Logger } from 'pino';
-import {
-  CHANNEL_OPTIONS,
-  createGrpcCaller,
-  type ResponseOf,
-  hasStatus,
-  type GrpcCaller,
-} from './grpcCall';
 
 export type ReservationStatus = 'ACTIVE' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED' | 'UNKNOWN';
 
@@ -58,12 +55,7 @@ export function createInventoryClient(
   deadlineMs: number,
   logger: Logger,
 ): InventoryGateway {
-  const Inventory = protos.inventory().Inventory;
-  const client = new Inventory(
-    address,
-    grpc.credentials.createInsecure(),
-    CHANNEL_OPTIONS,
-  ) as unknown as GeneratedInventoryClient;
+  const client = connectClient(protos.inventory().Inventory, address);
   const caller = createGrpcCaller('inventory', deadlineMs, logger);
 
   return {

@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { protos, type PaymentClient as GeneratedPaymentClient } from '@shop/internal-grpc';
-import type { Logger } from 'pino';
 import {
-  CHANNEL_OPTIONS,
+  connectClient,
   createGrpcCaller,
-  type ResponseOf,
   hasStatus,
+  protos,
   type GrpcCaller,
-} from './grpcCall';
+  type ResponseOf,
+} from '@shop/internal-grpc';
+import type { Logger } from 'pino';
 
 export interface ChargeOutcome {
   paymentId: string;
@@ -42,12 +42,7 @@ export function createPaymentClient(
   deadlineMs: number,
   logger: Logger,
 ): PaymentGateway {
-  const Payment = protos.payment().Payment;
-  const client = new Payment(
-    address,
-    grpc.credentials.createInsecure(),
-    CHANNEL_OPTIONS,
-  ) as unknown as GeneratedPaymentClient;
+  const client = connectClient(protos.payment().Payment, address);
   const caller = createGrpcCaller('payment', deadlineMs, logger);
 
   const outcome = (res: {

@@ -1,8 +1,7 @@
+import { DependencyUnavailableError, type CatalogGateway } from '@shop/internal-grpc';
 import { badUserInput, formatCents, parseCents, serviceUnavailable } from '@shop/shared';
 import type { SnapshotItem } from '../data/sessionStore';
 import type { CartGateway } from '../grpc/cartClient';
-import type { CatalogGateway } from '../grpc/catalogClient';
-import { DependencyUnavailableError } from '../grpc/grpcCall';
 
 export interface CartSnapshot {
   items: SnapshotItem[];

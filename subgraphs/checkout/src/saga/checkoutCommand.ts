@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import type { CatalogGateway } from '@shop/internal-grpc';
 import { conflict, serviceUnavailable } from '@shop/shared';
 import { TERMINAL_STATUSES, type SessionRecord, type SessionStore } from '../data/sessionStore';
 import type { CartGateway } from '../grpc/cartClient';
-import type { CatalogGateway } from '../grpc/catalogClient';
 import { takeCartSnapshot } from './cartSnapshot';
 import { fingerprintOf, parseCheckoutInput, type CheckoutRequest } from './checkoutRequest';
 import type { CrashHook } from './crashHook';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DependencyUnavailableError, isServiceError } from '@shop/internal-grpc';
 import {
   LeaseLostError,
   needsWork,
@@ -8,7 +9,6 @@ import {
   type SessionStore,
 } from '../data/sessionStore';
 import { buildCheckoutCompleted, checkoutCompletedMessage } from '../events/checkoutCompleted';
-import { DependencyUnavailableError, isServiceError } from '../grpc/grpcCall';
 import {
   InsufficientStockError,
   ReservationGoneError,
