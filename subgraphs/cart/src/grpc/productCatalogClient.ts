@@ -1,15 +1,15 @@
 /**
  * The product catalog over gRPC (ProductCatalog.GetProducts): does a product exist, what does
- * it cost. Each call has a deadline and goes through an opossum breaker, so a catalog outage
- * costs a shopper at most one deadline and then fails fast as SERVICE_UNAVAILABLE; the cart
- * never accepts a product it could not check.
+ * it cost. The client is the one every service shares (@shop/internal-grpc): each call has a
+ * deadline and goes through a breaker, so a catalog outage costs a shopper at most one deadline
+ * and then fails fast. What an outage means here is the cart's: SERVICE_UNAVAILABLE, and the
+ * cart never accepts a product it could not check.
  */
 import * as grpc from '@grpc/grpc-js';
 import DataLoader from 'dataloader';
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
-import { deadline, protos, type ProductCatalogClient } from '@shop/internal-grpc';
-import { DEFAULT_CURRENCY, parseCents, serviceUnavailable } from '@shop/shared';
+import { createProductCatalogClient, DependencyUnavailableError } from '@shop/internal-grpc';
+import { parseCents, serviceUnavailable } from '@shop/shared';
 import { catalogLookups } from '../metrics';
 
 export interface CatalogProduct {
@@ -25,17 +25,15 @@ export interface ProductCatalog {
   close(): void;
 }
 
-/** Outage-like gRPC statuses: the catalog is down, overloaded or too slow. */
-const OUTAGE = new Set<number>([
+/**
+ * Outage-like gRPC statuses: the catalog is down, overloaded or too slow. Only these count
+ * towards opening the breaker; a bad request says nothing about availability.
+ */
+const OUTAGE = new Set<grpc.status>([
   grpc.status.UNAVAILABLE,
   grpc.status.DEADLINE_EXCEEDED,
   grpc.status.RESOURCE_EXHAUSTED,
 ]);
-
-const isOutage = (err: unknown) =>
-  OUTAGE.has((err as { code?: number }).code ?? -1) ||
-  (err as { code?: string }).code === 'EOPENBREAKER' ||
-  (err as { code?: string }).code === 'ETIMEDOUT';
 
 const UNAVAILABLE_MESSAGE =
   'The product catalog is not answering, so the cart cannot check products or prices right now; try again in a moment.';
@@ -47,63 +45,35 @@ export function createProductCatalog(options: {
   breakerResetMs?: number;
 }): ProductCatalog {
   const logger = options.logger.child({ component: 'productCatalog' });
-  const client = new (protos.product().ProductCatalog)(
-    options.address,
-    grpc.credentials.createInsecure(),
-  ) as unknown as ProductCatalogClient;
-
-  const call = (ids: string[]) =>
-    new Promise<Map<string, CatalogProduct>>((resolve, reject) => {
-      client.GetProducts({ ids }, { deadline: deadline(options.deadlineMs) }, (err, res) => {
-        if (err || !res) return reject(err ?? new Error('empty GetProducts response'));
-        const found = new Map<string, CatalogProduct>();
-        for (const p of res.products) {
-          found.set(p.id, {
-            id: p.id,
-            name: p.name,
-            priceCents: parseCents(p.price),
-            currencyCode: p.currencyCode || DEFAULT_CURRENCY,
-          });
-        }
-        resolve(found);
-      });
-    });
-
-  const breaker = new CircuitBreaker(call, {
-    name: 'product-catalog',
-    timeout: false, // the gRPC deadline bounds each call
-    errorThresholdPercentage: 50,
-    volumeThreshold: 5,
-    resetTimeout: options.breakerResetMs ?? 5000,
-    // Only outages count towards opening; a bad request says nothing about availability.
-    errorFilter: (err: unknown) => !isOutage(err),
+  const client = createProductCatalogClient(options.address, options.deadlineMs, logger, {
+    resetTimeoutMs: options.breakerResetMs ?? 5000,
+    unhealthyStatuses: OUTAGE,
   });
-  breaker.on('open', () => logger.warn('product catalog breaker open: failing fast'));
-  breaker.on('close', () => logger.info('product catalog breaker closed'));
 
   return {
     async getProducts(ids) {
       if (ids.length === 0) return new Map();
       try {
-        const found = await breaker.fire([...ids]);
+        const { products } = await client.getProducts(ids);
+        const found = new Map<string, CatalogProduct>();
+        for (const p of products) {
+          const { id, name, currencyCode } = p;
+          found.set(id, { id, name, priceCents: parseCents(p.price), currencyCode });
+        }
         catalogLookups.inc({ result: 'ok' });
         return found;
       } catch (err) {
-        if (isOutage(err)) {
+        if (err instanceof DependencyUnavailableError) {
           catalogLookups.inc({ result: 'unavailable' });
-          if ((err as { code?: string }).code !== 'EOPENBREAKER') {
-            logger.warn({ err: (err as Error).message }, 'product catalog unavailable');
-          }
+          // A call the open breaker refused never left: the breaker logged its opening once.
+          if (err.mayHaveApplied) logger.warn({ err: err.message }, 'product catalog unavailable');
           throw serviceUnavailable(UNAVAILABLE_MESSAGE);
         }
         catalogLookups.inc({ result: 'error' });
         throw err;
       }
     },
-    close() {
-      breaker.shutdown();
-      client.close();
-    },
+    close: () => client.close(),
   };
 }
 
