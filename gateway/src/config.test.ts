@@ -36,7 +36,8 @@ describe('gateway configuration', () => {
     ['PORT', 'abc', /PORT: expected a port number/],
     ['PORT', '', /PORT: expected a port number/],
     ['PORT', '70000', /PORT: expected a port number from 0 to 65535/],
-    ['JWT_SECRET', 'short', /JWT_SECRET: must be at least 32 characters \(got "short"\)/],
+    // The value of a secret is never echoed back, even when it is wrong.
+    ['JWT_SECRET', 'short', /JWT_SECRET: must be at least 32 characters \(value hidden\)/],
     ['JWT_JWKS_URL', 'not a url', /JWT_JWKS_URL: expected an http\(s\) URL/],
     [
       'PRODUCT_SUBGRAPH_URL',
