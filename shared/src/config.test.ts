@@ -35,4 +35,15 @@ describe('configuration', () => {
     expect(message).toMatch(/JWT_SECRET: must be at least 32 characters \(value hidden\)/);
     expect(message).not.toContain('short');
   });
+
+  test('the public local JWT secret is refused in production', () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      expect(() => loadConfig(shape, {})).toThrow(/JWT_SECRET: is the public local default/);
+      expect(loadConfig(shape, { JWT_SECRET: 'x'.repeat(40) }).JWT_SECRET).toBe('x'.repeat(40));
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
 });

@@ -45,6 +45,9 @@ export function loadConfigOrExit<T>(load: () => T): T {
   }
 }
 
+/** The documented local default (API.md); fine on a laptop, refused in production. */
+export const LOCAL_JWT_SECRET = 'local-dev-secret-change-me-0123456789';
+
 /** Reusable variable types, so every service spells the same kind of value the same way. */
 export const env = {
   /**
@@ -88,10 +91,17 @@ export const env = {
       .transform((v) => v === 'true' || v === '1'),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** HS256 needs enough key material to be worth verifying; 32 bytes is the RFC 7518 minimum. */
+  /**
+   * HS256 needs enough key material to be worth verifying; 32 bytes is the RFC 7518 minimum.
+   * The documented local default is refused under NODE_ENV=production, where anyone who has
+   * read this file could otherwise mint tokens.
+   */
   jwtSecret: () =>
     z
       .string()
       .min(32, 'must be at least 32 characters')
-      .default('local-dev-secret-change-me-0123456789'),
+      .default(LOCAL_JWT_SECRET)
+      .refine((v) => !(process.env.NODE_ENV === 'production' && v === LOCAL_JWT_SECRET), {
+        message: 'is the public local default; set a secret of your own in production',
+      }),
 };
