@@ -105,3 +105,20 @@ export const env = {
         message: 'is the public local default; set a secret of your own in production',
       }),
 };
+
+/**
+ * What every subgraph process reads for its HTTP server and token checks, spread into its own
+ * shape so the five variables mean the same thing in each service.
+ */
+export function subgraphServerEnv(defaultPort: number) {
+  return {
+    /** 0 binds a random free port (tests). */
+    PORT: env.port(defaultPort),
+    /** Interface to bind: loopback locally, 0.0.0.0 in a container (docker-compose sets it). */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: env.logLevel(),
+    JWT_SECRET: env.jwtSecret(),
+    /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
+    JWKS_URL: z.string().url().optional(),
+  };
+}

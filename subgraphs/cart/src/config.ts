@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { env, loadConfig, Topics } from '@shop/shared';
+import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
 
 export const cartConfigShape = {
+  ...subgraphServerEnv(4002),
   /** 0 binds any free port (tests); the defaults are DESIGN.md's ports. */
-  PORT: env.port(4002),
   GRPC_PORT: env.port(50052),
   /** The database name is the URL's path. */
   MONGO_URL: z
@@ -35,8 +35,6 @@ export const cartConfigShape = {
   /** First retry delay of a checkout event; doubles per retry up to the max. */
   CART_CONSUMER_RETRY_BACKOFF_MS: env.milliseconds(200),
   CART_CONSUMER_RETRY_MAX_BACKOFF_MS: env.milliseconds(5000),
-  JWT_SECRET: env.jwtSecret(),
-  LOG_LEVEL: env.logLevel(),
 };
 
 export type CartConfig = ReturnType<typeof loadCartConfig>;

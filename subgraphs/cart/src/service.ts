@@ -104,9 +104,10 @@ export async function createCartService(
   const http = await startSubgraphServer<CartContext>({
     name: 'cart',
     port: config.PORT,
+    host: config.HOST,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     logger,
-    verifyToken: createTokenVerifier({ secret: config.JWT_SECRET }),
+    verifyToken: createTokenVerifier({ secret: config.JWT_SECRET, jwksUrl: config.JWKS_URL }),
     context: (base) => ({ ...base, carts, products: createProductLoader(catalog) }),
     // Redis is deliberately not here: carts work without it, so its absence must not take the
     // instance out of rotation.
@@ -114,7 +115,7 @@ export async function createCartService(
   });
   const grpcServer = await startGrpcServer(
     (server) => registerCartService(server, carts, logger),
-    `127.0.0.1:${config.GRPC_PORT}`,
+    `${config.HOST}:${config.GRPC_PORT}`,
   );
   logger.info({ grpcPort: grpcServer.port, ttlIndex: ttl }, 'cart gRPC service ready');
 
@@ -151,7 +152,8 @@ export async function createCartService(
 
   return {
     graphqlUrl: http.url,
-    grpcAddress: `127.0.0.1:${grpcServer.port}`,
+    // Where a client on this host dials: a wildcard bind is reachable on loopback.
+    grpcAddress: `${['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST}:${grpcServer.port}`,
     mongoClient,
     carts,
     cache,

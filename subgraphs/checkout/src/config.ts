@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, env, loadConfig, Topics } from '@shop/shared';
+import { ConfigError, env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
 
 /**
  * Where a test may ask the process to SIGKILL itself (CHECKOUT_CRASH_AT), to prove that
@@ -20,23 +20,13 @@ export const CRASH_POINTS = [
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-/** Like env.port, but 0 (a free port chosen by the OS) is allowed, for tests. */
-const portOrZero = (fallback: number) =>
-  z.coerce.number().int().min(0).max(65535).default(fallback);
-
 /**
  * Every setting of the checkout subgraph, read once from the environment. Defaults run it
  * locally next to `scripts/infra.sh up` and the stubs; a bad value stops the process naming it.
  */
 const shape = {
   NODE_ENV: z.string().optional(),
-  PORT: portOrZero(4003),
-  /** Interface to bind; loopback locally, 0.0.0.0 in a container. */
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  JWT_SECRET: env.jwtSecret(),
-  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
-  JWKS_URL: z.string().url().optional(),
+  ...subgraphServerEnv(4003),
   POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_checkout', [
     'postgres',
     'postgresql',

@@ -1,19 +1,12 @@
 import { z } from 'zod';
-import { env, loadConfig, Topics } from '@shop/shared';
+import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
 
 /**
  * Every setting of the orders subgraph, read once from the environment. Defaults run it
  * locally next to `scripts/infra.sh up`; a bad value stops the process naming the variable.
  */
 const shape = {
-  /** 0 binds a random free port (tests). */
-  PORT: env.port(4004),
-  /** Interface to bind: loopback locally, 0.0.0.0 in a container (docker-compose sets it). */
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  JWT_SECRET: env.jwtSecret(),
-  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
-  JWKS_URL: z.string().url().optional(),
+  ...subgraphServerEnv(4004),
   POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_orders', [
     'postgres',
     'postgresql',

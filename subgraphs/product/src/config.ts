@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, loadConfig, sqliteFilePath } from '@shop/shared';
+import { env, loadConfig, subgraphServerEnv, sqliteFilePath } from '@shop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const DEFAULT_DATABASE_URL = `file:${path.join(REPO_ROOT, '.local', 'product.db')}`;
@@ -27,14 +27,8 @@ const sqliteUrl = (fallback: string) =>
  * locally with nothing else started: the catalog is a SQLite file under .local/.
  */
 const shape = {
-  PORT: env.port(4001),
+  ...subgraphServerEnv(4001),
   GRPC_PORT: env.port(50051),
-  /** Interface both servers bind; loopback locally, 0.0.0.0 in a container. */
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: env.logLevel(),
-  JWT_SECRET: env.jwtSecret(),
-  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
-  JWKS_URL: z.string().url().optional(),
   PRODUCT_DATABASE_URL: sqliteUrl(DEFAULT_DATABASE_URL),
   /** Inserts the demo catalog's missing products at start; off for a real catalog. */
   PRODUCT_SEED: env.boolean(true),
