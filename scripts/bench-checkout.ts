@@ -6,7 +6,8 @@
  * simulated delay at 0, a checkout service on a database and Kafka topic of its own, and a
  * consumer on that topic. Fills BENCH_USERS carts (two products each), warms up, then runs
  * BENCH_CHECKOUTS checkouts through the checkout subgraph's GraphQL endpoint, BENCH_CONCURRENCY
- * at a time, each with a fresh idempotency key, and prints:
+ * at a time, each with a fresh idempotency key, after a baseline of the same checkouts one at a
+ * time, and prints for both (with the throughput ratio between them):
  *
  *   checkouts/s and the p50/p99/max latency of the mutation (every one a full saga: cart and
  *   catalog snapshot, session insert, Reserve, Charge, Confirm, COMPLETED + outbox row);
@@ -48,60 +49,74 @@ async function main(): Promise<void> {
       await world.addToCart(user, String(11 + (i % 10)), 2);
     }
 
-    const completedAt = new Map<string, number>();
-    const statuses = new Map<string, number>();
-    const latencies: number[] = [];
-    let next = 0;
-    async function worker(total: number, record: boolean): Promise<void> {
-      for (;;) {
-        const n = next++;
-        if (n >= total) return;
-        const user = users[n % users.length]!;
-        const started = performance.now();
-        const res = await submitCheckout(checkout.graphqlUrl, user, checkoutInput(uniqueName('k')));
-        const took = performance.now() - started;
-        if (!record) continue;
-        const session = res.data?.checkout;
-        const status = session?.status ?? `error:${res.errors?.[0]?.extensions?.code ?? 'none'}`;
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        latencies.push(took);
-        if (session?.completedAt) completedAt.set(session.id, Date.parse(session.completedAt));
+    /** Runs `total` checkouts, `concurrency` at a time; returns what was measured. */
+    async function phase(total: number, concurrency: number) {
+      const completedAt = new Map<string, number>();
+      const statuses = new Map<string, number>();
+      const latencies: number[] = [];
+      let next = 0;
+      async function worker(): Promise<void> {
+        for (;;) {
+          const n = next++;
+          if (n >= total) return;
+          const user = users[n % users.length]!;
+          const started = performance.now();
+          const res = await submitCheckout(
+            checkout.graphqlUrl,
+            user,
+            checkoutInput(uniqueName('k')),
+          );
+          latencies.push(performance.now() - started);
+          const session = res.data?.checkout;
+          const status = session?.status ?? `error:${res.errors?.[0]?.extensions?.code ?? 'none'}`;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (session?.completedAt) completedAt.set(session.id, Date.parse(session.completedAt));
+        }
       }
+      const started = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, () => worker()));
+      const seconds = (performance.now() - started) / 1000;
+      await waitFor(() => [...completedAt.keys()].every((id) => world.eventsFor(id).length > 0), {
+        what: 'every CheckoutCompleted on the topic',
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
+      const eventLags = [...completedAt]
+        .map(([id, at]) => world.eventsFor(id)[0]!.receivedAt - at)
+        .sort((a, b) => a - b);
+      latencies.sort((a, b) => a - b);
+      return { total, concurrency, seconds, statuses, latencies, eventLags };
     }
 
     process.stdout.write(`warming up with ${WARMUP} checkouts…\n`);
-    await Promise.all(Array.from({ length: CONCURRENCY }, () => worker(WARMUP, false)));
-    next = 0;
+    await phase(WARMUP, CONCURRENCY);
+    // The baseline is the same saga one at a time: the concurrent run's gain is a ratio to it.
+    const baselineCount = Math.max(20, Math.round(CHECKOUTS / 5));
+    process.stdout.write(`baseline: ${baselineCount} checkouts one at a time…\n`);
+    const baseline = await phase(baselineCount, 1);
     process.stdout.write(
       `running ${CHECKOUTS} checkouts, ${CONCURRENCY} at a time, for ${USERS} shoppers…\n`,
     );
-    const started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, () => worker(CHECKOUTS, true)));
-    const seconds = (performance.now() - started) / 1000;
+    const loaded = await phase(CHECKOUTS, CONCURRENCY);
 
-    await waitFor(() => [...completedAt.keys()].every((id) => world.eventsFor(id).length > 0), {
-      what: 'every CheckoutCompleted on the topic',
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
-    const eventLags = [...completedAt]
-      .map(([id, at]) => world.eventsFor(id)[0]!.receivedAt - at)
-      .sort((a, b) => a - b);
-    latencies.sort((a, b) => a - b);
-
-    const rows: [string, string][] = [
-      ['checkouts', `${latencies.length} in ${seconds.toFixed(2)} s`],
-      ['outcomes', [...statuses].map(([s, n]) => `${s} ${n}`).join(', ')],
-      ['throughput', `${(latencies.length / seconds).toFixed(1)} checkouts/s`],
-      ['mutation latency p50', ms(percentile(latencies, 50))],
-      ['mutation latency p99', ms(percentile(latencies, 99))],
-      ['mutation latency max', ms(latencies.at(-1) ?? NaN)],
-      ['COMPLETED → event p50', ms(percentile(eventLags, 50))],
-      ['COMPLETED → event p99', ms(percentile(eventLags, 99))],
-      ['COMPLETED → event max', ms(eventLags.at(-1) ?? NaN)],
-    ];
+    const throughput = (r: typeof loaded) => r.latencies.length / r.seconds;
     process.stdout.write('\ncheckout benchmark (payment delay 0)\n');
-    for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(24)} ${v}\n`);
+    process.stdout.write(
+      `  ${'run'.padEnd(16)} ${'checkouts/s'.padStart(11)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}` +
+        ` ${'event p50'.padStart(10)} ${'event p99'.padStart(10)}  outcomes\n`,
+    );
+    for (const r of [baseline, loaded]) {
+      process.stdout.write(
+        `  ${`concurrency ${r.concurrency}`.padEnd(16)} ${throughput(r).toFixed(1).padStart(11)}` +
+          ` ${ms(percentile(r.latencies, 50)).padStart(10)} ${ms(percentile(r.latencies, 99)).padStart(10)}` +
+          ` ${ms(percentile(r.eventLags, 50)).padStart(10)} ${ms(percentile(r.eventLags, 99)).padStart(10)}` +
+          `  ${[...r.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}\n`,
+      );
+    }
+    process.stdout.write(
+      `  throughput at concurrency ${CONCURRENCY} is ${(throughput(loaded) / throughput(baseline)).toFixed(2)}× the one-at-a-time baseline\n` +
+        '  (event = COMPLETED → CheckoutCompleted received from the topic)\n',
+    );
   } finally {
     await world.stop();
   }
