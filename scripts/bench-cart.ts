@@ -194,42 +194,20 @@ async function main() {
     const plain = { url: uncached.gateway.url, cart: uncached.cart.graphqlUrl };
     const half = DURATION / 2;
     const compare = async (label: string, writeShare: number, read: string) => {
-      const on1 = await run(
-        `${label}, cache on`,
-        cached.url,
-        cached.cart,
-        tokens,
-        writeShare,
-        read,
-        half,
-      );
-      const off1 = await run(
-        `${label}, cache off`,
-        plain.url,
-        plain.cart,
-        tokens,
-        writeShare,
-        read,
-        half,
-      );
-      const off2 = await run(
-        `${label}, cache off`,
-        plain.url,
-        plain.cart,
-        tokens,
-        writeShare,
-        read,
-        half,
-      );
-      const on2 = await run(
-        `${label}, cache on`,
-        cached.url,
-        cached.cart,
-        tokens,
-        writeShare,
-        read,
-        half,
-      );
+      const measure = (target: typeof cached, on: boolean) =>
+        run(
+          `${label}, cache ${on ? 'on' : 'off'}`,
+          target.url,
+          target.cart,
+          tokens,
+          writeShare,
+          read,
+          half,
+        );
+      const on1 = await measure(cached, true);
+      const off1 = await measure(plain, false);
+      const off2 = await measure(plain, false);
+      const on2 = await measure(cached, true);
       // The uncached service never looks at Redis; lookups counted in its window are the tail
       // of the previous cached run still in flight (metrics share one registry in-process).
       return [merge(on1, on2), { ...merge(off1, off2), hitRate: null }] as const;
