@@ -1,8 +1,6 @@
 import { createLogger, type Logger } from '@shop/shared';
 import { protos } from '../protos';
-import { startGrpcServer } from '../server';
-import { dialAddress } from '../stubRuntime/config';
-import { startStubHttp, type StubHttp } from '../stubRuntime/httpEndpoints';
+import { listenStub } from '../stubRuntime/listen';
 import type { InventoryConfig } from './config';
 import { createInventoryHandlers } from './grpcHandlers';
 import { createInventoryMetrics, type InventoryMetrics } from './inventoryMetrics';
@@ -40,30 +38,18 @@ export async function createInventoryServer(
     },
   });
   const handlers = createInventoryHandlers(ledger, { logger, metrics });
-  const grpc = await startGrpcServer(
-    (server) => server.addService(protos.inventory().Inventory.service, handlers),
-    `${config.GRPC_HOST}:${config.GRPC_PORT}`,
-  );
-  let http: StubHttp | undefined;
-  if (config.HTTP_PORT !== undefined) {
-    try {
-      http = await startStubHttp({
-        host: config.GRPC_HOST,
-        port: config.HTTP_PORT,
-        registry: metrics.registry,
-        logger,
-      });
-    } catch (err) {
-      await grpc.stop();
-      throw err;
-    }
-  }
+  const listeners = await listenStub({
+    register: (server) => server.addService(protos.inventory().Inventory.service, handlers),
+    config,
+    registry: metrics.registry,
+    logger,
+  });
   // Every call expires what is due before it looks at stock; the sweep makes expiry happen on
   // time even when no call comes, so metrics and logs show it when it happens.
   const sweep = setInterval(() => ledger.expireDue(), config.RESERVATION_SWEEP_INTERVAL_MS);
   sweep.unref();
 
-  const address = dialAddress(config.GRPC_HOST, grpc.port);
+  const { address } = listeners;
   logger.info(
     {
       address,
@@ -74,15 +60,13 @@ export async function createInventoryServer(
   );
   return {
     address,
-    port: grpc.port,
+    port: listeners.port,
     ledger,
     metrics,
-    httpUrl: http?.url,
+    httpUrl: listeners.httpUrl,
     stop: async () => {
       clearInterval(sweep);
-      http?.drain();
-      await grpc.stop();
-      await http?.stop();
+      await listeners.stop();
     },
   };
 }

@@ -1,8 +1,6 @@
 import { createLogger, formatCents, type Logger } from '@shop/shared';
 import { protos } from '../protos';
-import { startGrpcServer } from '../server';
-import { dialAddress } from '../stubRuntime/config';
-import { startStubHttp, type StubHttp } from '../stubRuntime/httpEndpoints';
+import { listenStub } from '../stubRuntime/listen';
 import { ChargeBook, type ChargeBookOptions } from './chargeBook';
 import type { PaymentConfig } from './config';
 import { createPaymentHandlers } from './grpcHandlers';
@@ -45,26 +43,14 @@ export async function createPaymentServer(
   });
 
   const handlers = createPaymentHandlers(book, { logger, metrics });
-  const grpc = await startGrpcServer(
-    (server) => server.addService(protos.payment().Payment.service, handlers),
-    `${config.GRPC_HOST}:${config.GRPC_PORT}`,
-  );
-  let http: StubHttp | undefined;
-  if (config.HTTP_PORT !== undefined) {
-    try {
-      http = await startStubHttp({
-        host: config.GRPC_HOST,
-        port: config.HTTP_PORT,
-        registry: metrics.registry,
-        logger,
-      });
-    } catch (err) {
-      await grpc.stop();
-      throw err;
-    }
-  }
+  const listeners = await listenStub({
+    register: (server) => server.addService(protos.payment().Payment.service, handlers),
+    config,
+    registry: metrics.registry,
+    logger,
+  });
 
-  const address = dialAddress(config.GRPC_HOST, grpc.port);
+  const { address } = listeners;
   logger.info(
     {
       address,
@@ -75,14 +61,12 @@ export async function createPaymentServer(
   );
   return {
     address,
-    port: grpc.port,
+    port: listeners.port,
     book,
     metrics,
-    httpUrl: http?.url,
+    httpUrl: listeners.httpUrl,
     stop: async () => {
-      http?.drain();
-      await grpc.stop();
-      await http?.stop();
+      await listeners.stop();
     },
   };
 }
