@@ -129,20 +129,23 @@ export async function createCheckoutService(
   });
   logger.info({ owner: store.owner }, 'checkout saga ready');
 
+  let stopping: Promise<void> | undefined;
   return {
     graphqlUrl: server.url,
     store,
     recovery,
     relay,
-    stop: async () => {
-      // In order: no new requests (in-flight checkouts finish), no new recovery, then the
-      // relay publishes what is left, then the connections close.
-      await server.stop();
-      await recovery?.stop();
-      leases.stop();
-      await relay?.stop();
-      for (const client of [cart, catalog, inventory, payment]) client.close();
-      await prisma.$disconnect();
-    },
+    // Idempotent: a second call waits for the first shutdown instead of closing things twice.
+    stop: () =>
+      (stopping ??= (async () => {
+        // In order: no new requests (in-flight checkouts finish), no new recovery, then the
+        // relay publishes what is left, then the connections close.
+        await server.stop();
+        await recovery?.stop();
+        leases.stop();
+        await relay?.stop();
+        for (const client of [cart, catalog, inventory, payment]) client.close();
+        await prisma.$disconnect();
+      })()),
   };
 }
