@@ -75,6 +75,9 @@ export const env = {
         message: `expected a ${protocols.join(' or ')} URL`,
       })
       .default(fallback),
+  /** A PostgreSQL URL; the default is the local server's database of that name. */
+  postgresUrl: (database: string) =>
+    env.url(`postgres://postgres:postgres@127.0.0.1:5432/${database}`, ['postgres', 'postgresql']),
   brokers: (fallback: string) =>
     z
       .string()

@@ -27,10 +27,7 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 const shape = {
   NODE_ENV: z.string().optional(),
   ...subgraphServerEnv(4003),
-  POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_checkout', [
-    'postgres',
-    'postgresql',
-  ]),
+  POSTGRES_URL: env.postgresUrl('shop_checkout'),
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   /** Where CheckoutCompleted goes; tests use a topic of their own. */
   CHECKOUT_EVENTS_TOPIC: z.string().min(1).default(Topics.checkoutEvents),

@@ -7,10 +7,7 @@ import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
  */
 const shape = {
   ...subgraphServerEnv(4004),
-  POSTGRES_URL: env.url('postgres://postgres:postgres@127.0.0.1:5432/shop_orders', [
-    'postgres',
-    'postgresql',
-  ]),
+  POSTGRES_URL: env.postgresUrl('shop_orders'),
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   CHECKOUT_EVENTS_TOPIC: z.string().min(1).default(Topics.checkoutEvents),
   /** Where messages that can never become an order go, with the reason in their headers. */
