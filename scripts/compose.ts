@@ -1,10 +1,12 @@
 /**
- * `npm run schema:compose`: composes the subgraphs listed in supergraph.yaml and writes the
- * committed supergraph.graphql that the gateway serves. Exits 1, printing every problem, when
- * composition fails; the old file is then left untouched.
+ * `npm run schema:compose`: composes the subgraphs listed in supergraph.yaml, writes the
+ * committed supergraph.graphql that the gateway serves, and regenerates the API reference
+ * (docs/api.md) from it. Exits 1, printing every problem, when composition fails; the old files
+ * are then left untouched.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { API_REFERENCE_PATH, renderApiReference } from '../gateway/src/supergraph/apiReference';
 import { composeFromConfig } from '../gateway/src/supergraph/compose';
 
 const root = path.resolve(__dirname, '..');
@@ -19,4 +21,5 @@ if (!outcome.ok) {
 }
 for (const hint of outcome.hints) console.log(`hint: ${hint}`);
 writeFileSync(outputPath, outcome.supergraphSdl);
-console.log(`Wrote ${path.relative(root, outputPath)}.`);
+writeFileSync(path.join(root, API_REFERENCE_PATH), renderApiReference(outcome.supergraphSdl));
+console.log(`Wrote ${path.relative(root, outputPath)} and ${API_REFERENCE_PATH}.`);

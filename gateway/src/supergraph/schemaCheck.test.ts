@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { renderApiReference } from './apiReference';
+import { gitIn, resolveBaseRevision } from './baseRevision';
 import { composeFromConfig, composerVersion } from './compose';
 import { runSchemaCheck, type CheckResult } from './schemaCheck';
 
@@ -56,13 +59,26 @@ class Workspace {
     writeFileSync(this.acks, `# why: tested\n${lines.join('\n')}\n`);
   }
 
-  check(previousSupergraphSdl: string | undefined): CheckResult {
+  readonly apiReference = path.join(this.dir, 'docs', 'api.md');
+
+  check(
+    previousSupergraphSdl: string | undefined,
+    extra: { apiReference?: boolean; requireBaseline?: boolean } = {},
+  ): CheckResult {
     return runSchemaCheck({
       configPath: this.config,
       supergraphPath: this.supergraph,
       acknowledgementsPath: this.acks,
       previousSupergraphSdl,
+      apiReferencePath: extra.apiReference ? this.apiReference : undefined,
+      requireBaseline: extra.requireBaseline,
     });
+  }
+
+  /** What `npm run schema:compose` also does: regenerate docs/api.md. */
+  writeApiReference(): void {
+    mkdirSync(path.dirname(this.apiReference), { recursive: true });
+    writeFileSync(this.apiReference, renderApiReference(readFileSync(this.supergraph, 'utf8')));
   }
 
   remove(): void {
@@ -211,5 +227,144 @@ describe('schema check', () => {
     const result = ws.check(undefined);
     expect(result.ok).toBe(true);
     expect(result.notes.join('\n')).toContain('breaking-change check skipped');
+  });
+
+  it('fails, instead of skipping, when there is no previous supergraph and a baseline is required (CI)', () => {
+    const ws = workspace({ product: PRODUCT_SDL });
+    ws.compose();
+    const result = ws.check(undefined, { requireBaseline: true });
+    expect(result.ok).toBe(false);
+    expect(result.errors.join('\n')).toContain('CI must not skip the breaking-change check');
+  });
+
+  it('generates the API reference from the descriptions of the client API only', () => {
+    const ws = workspace({
+      product: PRODUCT_SDL.replace('type Product', '"A thing the shop sells."\ntype Product'),
+    });
+    const reference = renderApiReference(ws.compose());
+    expect(reference).toContain('A thing the shop sells.');
+    expect(reference).toContain('## Query');
+    expect(reference).not.toMatch(/join__|link__|secret/);
+  });
+
+  it('fails when the committed API reference is stale or missing, naming the command that regenerates it', () => {
+    const ws = workspace({ product: PRODUCT_SDL });
+    const previous = ws.compose();
+    expect(ws.check(previous, { apiReference: true }).errors.join('\n')).toContain(
+      'does not exist. Run `npm run schema:compose`',
+    );
+    ws.writeApiReference();
+    expect(ws.check(previous, { apiReference: true })).toMatchObject({ ok: true, errors: [] });
+    ws.writeSubgraph(
+      'product',
+      PRODUCT_SDL.replace('name: String!', '"Shown to shoppers."\nname: String!'),
+    );
+    ws.compose();
+    const stale = ws.check(previous, { apiReference: true });
+    expect(stale.ok).toBe(false);
+    expect(stale.errors.join('\n')).toMatch(/api\.md is stale.*npm run schema:compose/);
+  });
+});
+
+/** A real git repository per test: the base revision is a question about history. */
+describe('base revision of the breaking-change check', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  function repo(): {
+    dir: string;
+    git: (...args: string[]) => string;
+    commit: (msg: string) => string;
+  } {
+    const dir = mkdtempSync(path.join(tmpdir(), 'base-rev-'));
+    dirs.push(dir);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    git('init', '-q', '-b', 'main');
+    const commit = (msg: string) => {
+      git('commit', '-q', '--allow-empty', '-m', msg);
+      return git('rev-parse', 'HEAD');
+    };
+    return { dir, git, commit };
+  }
+
+  it('uses the merge base with the newest v* tag (by version order), not HEAD~1', () => {
+    const { dir, git, commit } = repo();
+    const first = commit('one');
+    git('tag', 'v0.9.0');
+    const released = commit('two');
+    git('tag', 'v0.10.0');
+    commit('three');
+    commit('four');
+    expect(resolveBaseRevision(gitIn(dir))).toEqual({
+      found: true,
+      sha: released,
+      label: 'the merge base with release tag v0.10.0',
+    });
+    expect(first).not.toBe(released);
+  });
+
+  it("uses the merge base with the branch's upstream when there is no tag", () => {
+    const { dir, commit } = repo();
+    const fork = commit('one');
+    commit('two on main');
+    const clone = mkdtempSync(path.join(tmpdir(), 'base-rev-clone-'));
+    dirs.push(clone);
+    execFileSync('git', ['clone', '-q', '--branch', 'main', dir, clone]);
+    const g = gitIn(clone);
+    execFileSync('git', ['checkout', '-q', '-b', 'feature', '--track', 'origin/main'], {
+      cwd: clone,
+    });
+    execFileSync('git', ['reset', '-q', '--hard', fork], { cwd: clone });
+    execFileSync(
+      'git',
+      ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'f'],
+      { cwd: clone },
+    );
+    expect(resolveBaseRevision(g)).toMatchObject({
+      found: true,
+      sha: fork,
+      label: 'the merge base with the upstream branch',
+    });
+  });
+
+  it('compares with HEAD~1 on a fresh clone of main (HEAD is its own upstream), as CI runs', () => {
+    const { dir, commit } = repo();
+    const parent = commit('one');
+    commit('two');
+    const clone = mkdtempSync(path.join(tmpdir(), 'base-rev-clone-'));
+    dirs.push(clone);
+    execFileSync('git', ['clone', '-q', dir, clone]);
+    expect(resolveBaseRevision(gitIn(clone))).toMatchObject({ found: true, sha: parent });
+  });
+
+  it('honours SCHEMA_CHECK_BASE_REF and reports a ref it cannot find', () => {
+    const { dir, git, commit } = repo();
+    const base = commit('one');
+    git('branch', 'target');
+    commit('two');
+    expect(resolveBaseRevision(gitIn(dir), 'target')).toMatchObject({ found: true, sha: base });
+    expect(resolveBaseRevision(gitIn(dir), 'nope')).toMatchObject({ found: false });
+  });
+
+  it('finds no base on a first commit, or in a shallow clone, and says why', () => {
+    const { dir, commit } = repo();
+    commit('one');
+    expect(resolveBaseRevision(gitIn(dir))).toEqual({
+      found: false,
+      reason: 'HEAD is the first commit and no release tag or upstream branch is behind it',
+    });
+    commit('two');
+    const shallow = mkdtempSync(path.join(tmpdir(), 'base-rev-shallow-'));
+    dirs.push(shallow);
+    execFileSync('git', ['clone', '-q', '--depth', '1', `file://${dir}`, shallow]);
+    expect(resolveBaseRevision(gitIn(shallow))).toMatchObject({
+      found: false,
+      reason: expect.stringContaining('shallow'),
+    });
   });
 });

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Supergraph } from '@apollo/federation-internals';
 import { findBreakingChanges, findDangerousChanges, type GraphQLSchema } from 'graphql';
+import { apiSchemaOf, renderApiReference } from './apiReference';
 import { composeFromConfig } from './compose';
 
+export { apiSchemaOf } from './apiReference';
+
 /**
- * The three checks CI runs on the schema, as functions over paths and SDL so each failure can be
+ * The checks CI runs on the schema, as functions over paths and SDL so each failure can be
  * proven by a test; `scripts/schema-check.ts` only gathers inputs (git, files) and prints.
  */
 export interface CheckResult {
@@ -22,14 +24,6 @@ const fail = (errors: string[], notes: string[] = []): CheckResult => ({
   notes,
 });
 
-/**
- * The client-facing API schema of a supergraph: join/link machinery and @inaccessible elements
- * removed. Breaking changes are judged on this, because clients never see the rest.
- */
-export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
-}
-
 /** (b) The committed supergraph.graphql must be exactly what composing now produces. */
 export function checkSupergraphFresh(
   committedPath: string,
@@ -43,6 +37,20 @@ export function checkSupergraphFresh(
   return fail([
     `${committedPath} is stale: it differs from a fresh composition of the subgraph schemas. ` +
       'Run `npm run schema:compose` and commit the result.',
+  ]);
+}
+
+/** (b') The committed API reference must be what the fresh supergraph renders to. */
+export function checkApiReferenceFresh(
+  committedPath: string,
+  freshSupergraphSdl: string,
+): CheckResult {
+  const regenerate = 'Run `npm run schema:compose` (it regenerates the reference) and commit it.';
+  if (!existsSync(committedPath)) return fail([`${committedPath} does not exist. ${regenerate}`]);
+  if (readFileSync(committedPath, 'utf8') === renderApiReference(freshSupergraphSdl)) return pass();
+  return fail([
+    `${committedPath} is stale: it differs from the reference generated from the subgraph ` +
+      `schemas' descriptions. ${regenerate}`,
   ]);
 }
 
@@ -76,8 +84,16 @@ export function checkBreakingChanges(
   currentSupergraphSdl: string,
   acknowledged: ReadonlySet<string>,
   previousLabel = 'the previous supergraph',
+  requireBaseline = false,
 ): CheckResult {
   if (previousSupergraphSdl === undefined) {
+    if (requireBaseline) {
+      return fail([
+        `No ${previousLabel} to compare with, and CI must not skip the breaking-change check. ` +
+          'Check out full history with tags (`git fetch --unshallow --tags`), or set ' +
+          'SCHEMA_CHECK_BASE_REF to the revision clients use (docs/schema-checks.md).',
+      ]);
+    }
     return pass([`No ${previousLabel} to compare with; breaking-change check skipped.`]);
   }
   let before: GraphQLSchema;
@@ -113,25 +129,33 @@ export interface SchemaCheckInput {
   configPath: string;
   supergraphPath: string;
   acknowledgementsPath: string;
+  /** The committed generated API reference (docs/api.md); unchecked when omitted. */
+  apiReferencePath?: string;
   /** The supergraph at the base revision; undefined when there is none (first commit). */
   previousSupergraphSdl: string | undefined;
   previousLabel?: string;
+  /** Fail instead of skipping when there is no previous supergraph (CI). */
+  requireBaseline?: boolean;
 }
 
-/** (a) + (b) + (c) in order; a composition failure stops there, as nothing else can be judged. */
+/** (a) + (b) + (b') + (c) in order; a composition failure stops there, as nothing else can be judged. */
 export function runSchemaCheck(input: SchemaCheckInput): CheckResult {
   const composed = composeFromConfig(input.configPath);
   if (!composed.ok) {
     return fail(['Composition failed:', ...composed.errors.map((e) => `  ${e}`)]);
   }
   const fresh = checkSupergraphFresh(input.supergraphPath, composed.supergraphSdl);
+  const reference = input.apiReferencePath
+    ? checkApiReferenceFresh(input.apiReferencePath, composed.supergraphSdl)
+    : pass();
   const breaking = checkBreakingChanges(
     input.previousSupergraphSdl,
     composed.supergraphSdl,
     readAcknowledgements(input.acknowledgementsPath),
     input.previousLabel,
+    input.requireBaseline,
   );
   const notes = [...composed.hints.map((h) => `hint: ${h}`), ...fresh.notes, ...breaking.notes];
-  const errors = [...fresh.errors, ...breaking.errors];
+  const errors = [...fresh.errors, ...reference.errors, ...breaking.errors];
   return errors.length > 0 ? fail(errors, notes) : pass(notes);
 }
