@@ -45,7 +45,7 @@ export function loadConfigOrExit<T>(load: () => T): T {
   }
 }
 
-/** The documented local default (API.md); fine on a laptop, refused in production. */
+/** The documented local default (docs/design-decisions.md); fine on a laptop, refused in production. */
 export const LOCAL_JWT_SECRET = 'local-dev-secret-change-me-0123456789';
 
 /** Reusable variable types, so every service spells the same kind of value the same way. */

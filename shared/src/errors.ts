@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
-/** The error codes of API.md; clients switch on `extensions.code`, never on message text. */
+/** The error codes of docs/design-decisions.md ("The public contract"); clients switch on `extensions.code`, never on message text. */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',

@@ -36,7 +36,6 @@ export function renderApiReference(supergraphSdl: string): string {
   renderSchema(introspectionFromSchema(apiSchemaOf(supergraphSdl)), {
     title: 'API reference',
     prologue: PROLOGUE,
-    tocFieldTypes: ['Query', 'Mutation', 'Subscription'],
     printer: (line) => lines.push(line),
   });
   return `${lines.join('\n').trimEnd()}\n`;

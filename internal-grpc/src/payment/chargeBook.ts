@@ -23,7 +23,7 @@ export const DECLINE_MESSAGES: Record<DeclineCode, string> = {
   processor_declined: 'The payment provider declined the charge. Try again or use another card.',
 };
 
-/** The tokens of API.md with a fixed outcome; any other token succeeds with the success rate. */
+/** The tokens with a fixed outcome (docs/design-decisions.md); any other token succeeds with the success rate. */
 export const DETERMINISTIC_TOKENS: Readonly<Record<string, DeclineCode | 'succeed'>> = {
   card_ok: 'succeed',
   card_declined: 'card_declined',

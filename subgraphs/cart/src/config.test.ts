@@ -2,7 +2,7 @@ import { ConfigError } from '@shop/shared';
 import { loadCartConfig } from './config';
 
 describe('cart configuration', () => {
-  it('defaults to the ports and servers of DESIGN.md, with the cache on', () => {
+  it('defaults to the documented ports and servers (docs/design-decisions.md), with the cache on', () => {
     expect(loadCartConfig({})).toMatchObject({
       PORT: 4002,
       GRPC_PORT: 50052,

@@ -3,7 +3,7 @@ import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
 
 export const cartConfigShape = {
   ...subgraphServerEnv(4002),
-  /** 0 binds any free port (tests); the defaults are DESIGN.md's ports. */
+  /** 0 binds any free port (tests); the defaults are the ports of docs/design-decisions.md. */
   GRPC_PORT: env.port(50052),
   /** The database name is the URL's path. */
   MONGO_URL: z

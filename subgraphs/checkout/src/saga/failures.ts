@@ -2,7 +2,7 @@ import type { Shortage } from '../grpc/inventoryClient';
 import type { SnapshotItem } from '../data/sessionStore';
 
 /**
- * Why a checkout failed: `code` for programs (API.md's failureCode), `reason` for the shopper.
+ * Why a checkout failed: `code` for programs (failureCode, docs/design-decisions.md), `reason` for the shopper.
  * Each reason says what happened to their money and stock, because that is what they worry
  * about, and what to do next.
  */

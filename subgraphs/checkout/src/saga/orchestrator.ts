@@ -49,7 +49,7 @@ function isDefiniteGrpcAnswer(err: unknown): boolean {
 }
 
 /**
- * The checkout saga (DESIGN.md, "Checkout"): drives one session from whatever state it is in
+ * The checkout saga (docs/architecture.md, "Checkout"): drives one session from whatever state it is in
  * to COMPLETED or FAILED, one step at a time, writing each step to the same row before taking
  * the next. Every external call is idempotent per checkout id (Reserve, Charge, Confirm,
  * Release, Refund), so re-running a step whose outcome was not recorded (a crash, a lost
