@@ -30,8 +30,12 @@ interface ServiceSpec {
   env: Record<string, string>;
 }
 
+export type SubgraphName = 'product' | 'cart' | 'checkout' | 'orders';
+
 export interface Platform {
   gatewayUrl: string;
+  /** Each running subgraph's GraphQL endpoint. */
+  subgraphUrls: Record<SubgraphName, string>;
   topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
   ordersDatabaseUrl: string;
   /** Sends `signal` to a service and waits for it to exit. */
@@ -238,6 +242,12 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
 
   return {
     gatewayUrl: `${http(port.gateway)}/graphql`,
+    subgraphUrls: {
+      product: `${http(port.product)}/graphql`,
+      cart: `${http(port.cart)}/graphql`,
+      checkout: `${http(port.checkout)}/graphql`,
+      orders: `${http(port.orders)}/graphql`,
+    },
     topics,
     ordersDatabaseUrl: ordersDb.url,
     kill,
