@@ -65,7 +65,7 @@ export function resolveBaseRevision(git: Git, explicitRef?: string): BaseRevisio
   return {
     found: false,
     reason: shallow
-      ? 'the clone is shallow (fetch full history: `git fetch --unshallow --tags`)'
+      ? 'the clone is shallow'
       : 'HEAD is the first commit and no release tag or upstream branch is behind it',
   };
 }
