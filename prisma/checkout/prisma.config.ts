@@ -5,7 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 /**
  * The Prisma CLI for the checkout database. `engine: 'js'` with a driver adapter makes the CLI
  * use its bundled WebAssembly schema engine instead of downloading the Rust one (unreachable
- * here; see ENVIRONMENT.md). Used as `prisma <command> --config prisma/checkout/prisma.config.ts`
+ * here; see prisma/README.md). Used as `prisma <command> --config prisma/checkout/prisma.config.ts`
  * for `generate` and `migrate diff` only: the SQL files in ./migrations are applied by the
  * shared runner when the service starts.
  */
