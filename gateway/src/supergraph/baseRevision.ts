@@ -59,8 +59,7 @@ export function resolveBaseRevision(git: Git, explicitRef?: string): BaseRevisio
       return { found: true, sha: base, label: `the merge base with ${name}` };
   }
   const parent = git(['rev-parse', '--verify', 'HEAD~1^{commit}']);
-  if (parent)
-    return { found: true, sha: parent, label: 'HEAD~1 (HEAD is the last released state)' };
+  if (parent) return { found: true, sha: parent, label: 'HEAD~1, the previous commit' };
   const shallow = git(['rev-parse', '--is-shallow-repository']) === 'true';
   return {
     found: false,
