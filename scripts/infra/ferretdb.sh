@@ -18,8 +18,6 @@ ferret_pid() { pidfile_alive "$FERRET_DIR/ferretdb.pid" "$FERRET_BIN"; }
 ferret_ready() {
   if have_node; then probe mongo "$FERRET_PORT" >/dev/null 2>&1; else port_open "$FERRET_PORT"; fi
 }
-ferret_alive() { ferret_pid >/dev/null || die_with_log "ferretdb: exited during start-up" "$FERRET_DIR/ferretdb.log"; }
-ferret_up() { ferret_ready || { ferret_alive && return 1; }; }
 
 ferretdb_start() {
   ferretdb_install
@@ -45,7 +43,8 @@ ferretdb_start() {
   spawn "$FERRET_DIR/ferretdb.pid" "$FERRET_DIR/ferretdb.log" "$FERRET_BIN" --log-level=warn \
     --listen-addr="127.0.0.1:$FERRET_PORT" \
     --postgresql-url="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/ferretdb"
-  wait_until 30 ferret_up || die_with_log "ferretdb: not ready after 30s" "$FERRET_DIR/ferretdb.log"
+  wait_until 30 ready_or_alive ferret_ready ferret_pid ferretdb "$FERRET_DIR/ferretdb.log" ||
+    die_with_log "ferretdb: not ready after 30s" "$FERRET_DIR/ferretdb.log"
 }
 
 ferretdb_stop() { stop_pidfile ferretdb ferret_pid "$FERRET_DIR/ferretdb.pid" 15; }

@@ -1,5 +1,5 @@
 # Go toolchain and Go-built servers (FerretDB, Jaeger), sourced by their scripts.
-GO_FALLBACK_VERSION=1.24.3 # only used when no usable `go` (>= 1.21) is installed
+GO_FALLBACK_VERSION=1.24.6 # only when no usable `go` (>= 1.21) is installed; scripts/jaeger needs 1.24.6
 
 GO=""
 find_go() {

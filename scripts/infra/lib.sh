@@ -117,6 +117,14 @@ wait_until() {
   return 1
 }
 
+# For wait_until while a daemon starts: 0 once "$1" (a readiness check) passes, 1 while the pid
+# function "$2" still finds the process, and die with its log $4 when it has exited.
+ready_or_alive() {
+  "$1" && return 0
+  "$2" >/dev/null || die_with_log "$3: exited during start-up" "$4"
+  return 1
+}
+
 APT_UPDATED=0
 apt_install() {
   local sudo=()
@@ -150,6 +158,19 @@ STATUS_DOWN=0
 status_line() {
   printf '%-10s %-5s pid %-8s port %-6s %s\n' "$1" "$2" "$3" "$4" "${5:-}"
   [[ $2 == up || $2 == off ]] || STATUS_DOWN=1
+}
+
+# Status of a server that configuration can switch off (variable $2):
+#   optional_status <name> <switch variable> <pid function> <ready function> <port> <detail when up>
+optional_status() {
+  local name=$1 switch=$2 pidfn=$3 readyfn=$4 port=$5 detail=$6 pid
+  if pid=$($pidfn) && $readyfn; then
+    status_line "$name" up "$pid" "$port" "$detail"
+  elif switched_off "$switch"; then
+    status_line "$name" off "-" "$port" "$switch=off"
+  else
+    status_line "$name" down "${pid:--}" "$port"
+  fi
 }
 
 # Serialise concurrent up/down/start/stop runs.
