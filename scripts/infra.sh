@@ -9,6 +9,8 @@
 #               topics checkout-events(3) order-events(3) checkout-events.dlq(1) order-events.dlq(1)
 #   jaeger      Jaeger 1.76 all-in-one, in memory: OTLP 4317 (gRPC) 4318 (HTTP), UI/API 16686
 #               (off with SHOP_TRACING=off)
+#   prometheus  Prometheus (Debian package), observability/prometheus/prometheus.yml  :9090
+#               (off with SHOP_METRICS_SERVER=off)
 #
 # Usage: scripts/infra.sh [up|down|status|start <name>|stop <name>|restart <name>|logs <name>]
 #   up (default)   install what is missing, start what is not running (idempotent; fast when up)
@@ -21,19 +23,20 @@
 # jars, FerretDB and Jaeger binaries, a Go toolchain if needed) in ${SHOP_CACHE_DIR:-$HOME/.cache/
 # shop-supergraph}. Ports can be moved with PG_PORT, REDIS_PORT, FERRET_PORT, KAFKA_PORT,
 # KAFKA_CONTROLLER_PORT, JAEGER_OTLP_GRPC_PORT, JAEGER_OTLP_HTTP_PORT, JAEGER_QUERY_PORT,
-# JAEGER_QUERY_GRPC_PORT (the services' defaults assume the usual ones).
+# JAEGER_QUERY_GRPC_PORT and PROMETHEUS_PORT (the services' defaults assume the usual ones).
 # Use 127.0.0.1 rather than localhost in connection strings (Kafka and FerretDB listen on IPv4).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/infra/lib.sh"
 
-SERVERS=(postgres redis ferretdb kafka jaeger) # start order; stop in reverse
+SERVERS=(postgres redis ferretdb kafka jaeger prometheus) # start order; stop in reverse
 for s in "${SERVERS[@]}"; do source "$INFRA/$s.sh"; done
 
 canon() {
   case "$1" in
   postgres | postgresql | pg) echo postgres ;;
-  redis | kafka | jaeger) echo "$1" ;;
+  redis | kafka | jaeger | prometheus) echo "$1" ;;
   ferretdb | ferret | mongo | mongodb) echo ferretdb ;;
+  prom) echo prometheus ;;
   *) die "unknown server '$1' (${SERVERS[*]})" ;;
   esac
 }
@@ -42,6 +45,7 @@ canon() {
 enabled() {
   case "$1" in
   jaeger) ! switched_off SHOP_TRACING ;;
+  prometheus) ! switched_off SHOP_METRICS_SERVER ;;
   esac
 }
 
@@ -58,13 +62,13 @@ cmd_up() {
   # Kafka (a JVM) is the slowest: launch it first, then bring up the rest while it boots.
   kafka_pid >/dev/null || kafka_spawn
   for s in "${SERVERS[@]}"; do if enabled "$s"; then "${s}_start"; fi; done
-  log "all up in $(elapsed): postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, mongodb (ferretdb) 127.0.0.1:$FERRET_PORT, kafka 127.0.0.1:$KAFKA_PORT$(enabled jaeger && echo ", jaeger http://127.0.0.1:$JAEGER_QUERY_PORT")"
+  log "all up in $(elapsed): postgres 127.0.0.1:$PG_PORT, redis 127.0.0.1:$REDIS_PORT, mongodb (ferretdb) 127.0.0.1:$FERRET_PORT, kafka 127.0.0.1:$KAFKA_PORT$(enabled jaeger && echo ", jaeger http://127.0.0.1:$JAEGER_QUERY_PORT")$(enabled prometheus && echo ", prometheus http://127.0.0.1:$PROMETHEUS_PORT")"
 }
 
 cmd_down() {
   local s
   lock
-  for s in ferretdb kafka redis postgres jaeger; do stop_one "$s"; done
+  for s in ferretdb kafka redis postgres jaeger prometheus; do stop_one "$s"; done
   log "all down in $(elapsed)"
 }
 
