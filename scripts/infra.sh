@@ -16,7 +16,7 @@
 #   up (default)   install what is missing, start what is not running (idempotent; fast when up)
 #   down           stop everything
 #   status         one line per server; exit code 0 only if all are up (or switched off)
-#   start/stop/restart <name>   one server (a name above, or all)
+#   start/stop/restart <name>   one server (a name above), or all (those not switched off)
 #   logs <name>    print the tail of a server's log
 #
 # Runtime data lives in <repo>/.local/ (SHOP_LOCAL_DIR; gitignored); downloads and builds (Kafka
@@ -111,7 +111,11 @@ main() {
     [[ $# -ge 2 ]] || die "usage: $0 $cmd <${SERVERS[*]// /|}|all>"
     local name=$2 s i
     local names=()
-    if [[ $name == all ]]; then names=("${SERVERS[@]}"); else names=("$(canon "$name")"); fi
+    if [[ $name == all ]]; then
+      for s in "${SERVERS[@]}"; do if enabled "$s"; then names+=("$s"); fi; done
+    else
+      names=("$(canon "$name")")
+    fi
     [[ $cmd == logs ]] || lock
     if [[ $cmd == stop || $cmd == restart ]]; then
       for ((i = ${#names[@]} - 1; i >= 0; i--)); do stop_one "${names[i]}"; done
