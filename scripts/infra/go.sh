@@ -53,8 +53,10 @@ ensure_go() {
 # was built from the same go.mod/go.sum/*.go (checksum kept in $3.stamp).
 #   go_build_cached <name> <module dir under scripts/> <binary> <package> <what, for the log>
 go_build_cached() {
-  local name=$1 dir="$ROOT/scripts/$2" bin=$3 pkg=$4 what=$5 stamp
-  stamp=$(cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go 2>/dev/null | cksum | cut -d' ' -f1)
+  local name=$1 dir="$ROOT/scripts/$2" bin=$3 pkg=$4 what=$5 stamp f
+  local sources=("$dir/go.mod" "$dir/go.sum")
+  for f in "$dir"/*.go; do [[ -f $f ]] && sources+=("$f"); done # scripts/jaeger has none
+  stamp=$(cat "${sources[@]}" | cksum | cut -d' ' -f1)
   if [[ -x $bin && -f $bin.stamp && $(cat "$bin.stamp") == "$stamp" ]]; then
     return 0
   fi
