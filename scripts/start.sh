@@ -17,15 +17,17 @@ bash scripts/generate.sh
 
 LOGS="$LOCAL/logs"
 mkdir -p "$LOGS"
-# name|entry point|port it listens on|health URL (empty for the gRPC-only stubs: port check)
+# name|entry point|port it listens on|health URL (empty: port check)|extra environment
+# The stubs serve /health and /metrics over HTTP only when HTTP_PORT is set: 4053 and 4054 here,
+# where observability/prometheus/prometheus.yml scrapes them.
 SERVICES=(
-  "inventory|internal-grpc/src/inventory/main.ts|50053|"
-  "payment|internal-grpc/src/payment/main.ts|50054|"
-  "product|subgraphs/product/src/index.ts|4001|http://127.0.0.1:4001/health/ready"
-  "cart|subgraphs/cart/src/index.ts|4002|http://127.0.0.1:4002/health/ready"
-  "checkout|subgraphs/checkout/src/index.ts|4003|http://127.0.0.1:4003/health/ready"
-  "orders|subgraphs/orders/src/index.ts|4004|http://127.0.0.1:4004/health/ready"
-  "gateway|gateway/src/index.ts|4000|http://127.0.0.1:4000/health/ready"
+  "inventory|internal-grpc/src/inventory/main.ts|50053|http://127.0.0.1:4053/health/ready|HTTP_PORT=4053"
+  "payment|internal-grpc/src/payment/main.ts|50054|http://127.0.0.1:4054/health/ready|HTTP_PORT=4054"
+  "product|subgraphs/product/src/index.ts|4001|http://127.0.0.1:4001/health/ready|"
+  "cart|subgraphs/cart/src/index.ts|4002|http://127.0.0.1:4002/health/ready|"
+  "checkout|subgraphs/checkout/src/index.ts|4003|http://127.0.0.1:4003/health/ready|"
+  "orders|subgraphs/orders/src/index.ts|4004|http://127.0.0.1:4004/health/ready|"
+  "gateway|gateway/src/index.ts|4000|http://127.0.0.1:4000/health/ready|"
 )
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -55,11 +57,12 @@ trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 for spec in "${SERVICES[@]}"; do
-  IFS='|' read -r name entry port health <<<"$spec"
+  IFS='|' read -r name entry port health extra_env <<<"$spec"
   log "starting $name on :$port (log: .local/logs/$name.log)"
   # `node --import tsx` rather than the tsx CLI: one process per service, so the pid we keep is
-  # the service itself and SIGTERM reaches its graceful shutdown directly.
-  node --import tsx "$entry" >"$LOGS/$name.log" 2>&1 &
+  # the service itself and SIGTERM reaches its graceful shutdown directly (env execs node).
+  # shellcheck disable=SC2086 # extra_env is zero or more NAME=value words
+  env $extra_env node --import tsx "$entry" >"$LOGS/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 120); do

@@ -26,6 +26,8 @@ log "lint and format"
 npm run --silent lint
 log "type check"
 npm run --silent typecheck
+log "observability config check"
+bash scripts/check-observability.sh
 
 log "jest"
 results="$LOCAL/jest-results.json"
