@@ -67,7 +67,7 @@ function adapterCause(err: ErrorLike): { kind?: unknown; code?: unknown } | unde
   return typeof cause === 'object' && cause !== null ? cause : undefined;
 }
 
-export function isDatabaseUnavailable(error: unknown): boolean {
+export function isStoreUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const err = error as ErrorLike;
   const cause = adapterCause(err);
@@ -88,5 +88,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   if (typeof err.message === 'string' && UNAVAILABLE_MESSAGES.test(err.message)) return true;
   // Prisma wraps some driver failures once more; look one level down.
-  return err.cause !== undefined && err.cause !== error ? isDatabaseUnavailable(err.cause) : false;
+  return err.cause !== undefined && err.cause !== error ? isStoreUnavailable(err.cause) : false;
 }
