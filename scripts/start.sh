@@ -19,8 +19,8 @@ LOGS="$LOCAL/logs"
 mkdir -p "$LOGS"
 # name|entry point|port it listens on|health URL (empty for the gRPC-only stubs: port check)
 SERVICES=(
-  "inventory|internal-grpc/src/inventory/main.ts|50053|"
-  "payment|internal-grpc/src/payment/main.ts|50054|"
+  "inventory|internal-grpc/stubs/inventory/main.ts|50053|"
+  "payment|internal-grpc/stubs/payment/main.ts|50054|"
   "product|subgraphs/product/src/index.ts|4001|http://127.0.0.1:4001/health/ready"
   "cart|subgraphs/cart/src/index.ts|4002|http://127.0.0.1:4002/health/ready"
   "checkout|subgraphs/checkout/src/index.ts|4003|http://127.0.0.1:4003/health/ready"

@@ -5,17 +5,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@shop/shared';
-import { protos } from '../protos';
-import { grpcError, startGrpcServer } from '../server';
-import type { GetProductsRequest } from '../__generated__/shop/product/v1/GetProductsRequest';
-import type { GetProductsResponse } from '../__generated__/shop/product/v1/GetProductsResponse';
+import { protos } from './protos';
+import { grpcError, startGrpcServer } from './server';
+import type { GetProductsRequest } from './__generated__/shop/product/v1/GetProductsRequest';
+import type { GetProductsResponse } from './__generated__/shop/product/v1/GetProductsResponse';
 import {
   createGrpcCaller,
   DependencyUnavailableError,
   hasStatus,
   type ResponseOf,
 } from './grpcCall';
-import { createProductCatalogClient } from './productCatalogClient';
+import { createProductCatalogClient } from '../contracts/product/productCatalogClient';
 
 const logger = createLogger('grpc-call-test', 'silent');
 

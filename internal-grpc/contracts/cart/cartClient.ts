@@ -1,11 +1,11 @@
+import { protos } from '../../src/protos';
 import {
   connectClient,
   createGrpcCaller,
-  protos,
   type GrpcCaller,
   type ResponseOf,
-} from '@shop/internal-grpc';
-import type { Logger } from 'pino';
+} from '../../src/grpcCall';
+import type { Logger } from '@shop/shared';
 
 export interface CartLine {
   productId: string;
@@ -13,7 +13,7 @@ export interface CartLine {
 }
 
 /** The cart service as checkout sees it: read-only, for the snapshot. */
-export interface CartGateway {
+export interface CartClient {
   getLines(userId: string): Promise<CartLine[]>;
   caller: GrpcCaller;
   close(): void;
@@ -23,7 +23,7 @@ export interface CartGateway {
 type Definition = ReturnType<typeof protos.cart>['CartService']['service'];
 type CartResponse<M extends string> = ResponseOf<Definition, M & keyof Definition>;
 
-export function createCartClient(address: string, deadlineMs: number, logger: Logger): CartGateway {
+export function createCartClient(address: string, deadlineMs: number, logger: Logger): CartClient {
   const client = connectClient(protos.cart().CartService, address);
   const caller = createGrpcCaller('cart', deadlineMs, logger);
   return {

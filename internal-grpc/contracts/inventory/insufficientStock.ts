@@ -1,5 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Shortage } from './stockLedger';
+
+/** One product Reserve could not take: how many were asked for and how many there are. */
+export interface Shortage {
+  productId: string;
+  requested: number;
+  /** 0 for a product the warehouse does not stock. */
+  available: number;
+}
 
 /**
  * Reserve fails with FAILED_PRECONDITION when stock is short; the trailer below names every

@@ -1,15 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
+import { protos } from '../../src/protos';
 import {
   connectClient,
   createGrpcCaller,
   hasStatus,
-  protos,
-  readInsufficientStock,
   type GrpcCaller,
   type ResponseOf,
-  type Shortage,
-} from '@shop/internal-grpc';
-import type { Logger } from 'pino';
+} from '../../src/grpcCall';
+import { readInsufficientStock, type Shortage } from './insufficientStock';
+import type { Logger } from '@shop/shared';
 
 export type ReservationStatus = 'ACTIVE' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED' | 'UNKNOWN';
 
@@ -34,7 +33,7 @@ export class ReservationSoldError extends Error {
 }
 
 /** The inventory stub as the saga sees it; every method is idempotent per checkout id. */
-export interface InventoryGateway {
+export interface InventoryClient {
   reserve(
     checkoutId: string,
     items: { productId: string; quantity: number }[],
@@ -54,7 +53,7 @@ export function createInventoryClient(
   address: string,
   deadlineMs: number,
   logger: Logger,
-): InventoryGateway {
+): InventoryClient {
   const client = connectClient(protos.inventory().Inventory, address);
   const caller = createGrpcCaller('inventory', deadlineMs, logger);
 

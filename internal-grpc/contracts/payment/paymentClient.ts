@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
+import { protos } from '../../src/protos';
 import {
   connectClient,
   createGrpcCaller,
   hasStatus,
-  protos,
   type GrpcCaller,
   type ResponseOf,
-} from '@shop/internal-grpc';
-import type { Logger } from 'pino';
+} from '../../src/grpcCall';
+import type { Logger } from '@shop/shared';
 
 export interface ChargeOutcome {
   paymentId: string;
@@ -17,7 +17,7 @@ export interface ChargeOutcome {
 }
 
 /** The payment stub as the saga sees it; every method is idempotent per checkout id. */
-export interface PaymentGateway {
+export interface PaymentClient {
   charge(request: {
     checkoutId: string;
     userId: string;
@@ -41,7 +41,7 @@ export function createPaymentClient(
   address: string,
   deadlineMs: number,
   logger: Logger,
-): PaymentGateway {
+): PaymentClient {
   const client = connectClient(protos.payment().Payment, address);
   const caller = createGrpcCaller('payment', deadlineMs, logger);
 

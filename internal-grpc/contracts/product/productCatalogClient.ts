@@ -1,12 +1,12 @@
 import { DEFAULT_CURRENCY, type Logger } from '@shop/shared';
-import { protos } from '../protos';
+import { protos } from '../../src/protos';
 import {
   connectClient,
   createGrpcCaller,
   type GrpcCaller,
   type GrpcCallerOptions,
   type ResponseOf,
-} from './grpcCall';
+} from '../../src/grpcCall';
 
 export interface CatalogProduct {
   id: string;
@@ -21,7 +21,7 @@ export interface CatalogProduct {
  * ids it sells, with their names and prices. The cart checks products and prices lines with it,
  * checkout prices its snapshot; each maps DependencyUnavailableError onto its own errors.
  */
-export interface CatalogGateway {
+export interface CatalogClient {
   /** The products among `ids` the catalog sells, and the ids it does not know. */
   getProducts(
     ids: readonly string[],
@@ -42,7 +42,7 @@ export function createProductCatalogClient(
   deadlineMs: number,
   logger: Logger,
   options: GrpcCallerOptions = {},
-): CatalogGateway {
+): CatalogClient {
   const client = connectClient(protos.product().ProductCatalog, address);
   const caller = createGrpcCaller('product', deadlineMs, logger, options);
   return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '@shop/shared';
-import { blankAsUnset, stubListenShape } from '../stubRuntime/config';
+import { blankAsUnset, stubListenShape } from '../runtime/config';
 import { DEFAULT_INVENTORY_SEED, parseStockSeed } from './stockSeed';
 
 export const inventoryConfigShape = {

@@ -1,9 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@shop/shared';
-import { grpcError } from '../server';
-import type { InventoryHandlers } from '../__generated__/shop/inventory/v1/Inventory';
-import type { ReservationStatus as ProtoReservationStatus } from '../__generated__/shop/inventory/v1/ReservationStatus';
-import { INSUFFICIENT_STOCK_TRAILER, insufficientStockTrailer } from './insufficientStock';
+import { grpcError } from '../../src/server';
+import type { InventoryHandlers } from '../../src/__generated__/shop/inventory/v1/Inventory';
+import type { ReservationStatus as ProtoReservationStatus } from '../../src/__generated__/shop/inventory/v1/ReservationStatus';
+import {
+  INSUFFICIENT_STOCK_TRAILER,
+  insufficientStockTrailer,
+} from '../../contracts/inventory/insufficientStock';
 import type { InventoryMetrics } from './inventoryMetrics';
 import {
   InsufficientStockError,

@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '@shop/shared';
 import { waitFor } from '@shop/shared/src/testing';
-import { protos } from '../protos';
-import type { InventoryClient } from '../__generated__/shop/inventory/v1/Inventory';
-import type { ReserveItemInput } from '../__generated__/shop/inventory/v1/ReserveItem';
-import { failure, unary } from '../stubRuntime/testing';
+import { protos } from '../../src/protos';
+import type { InventoryClient } from '../../src/__generated__/shop/inventory/v1/Inventory';
+import type { ReserveItemInput } from '../../src/__generated__/shop/inventory/v1/ReserveItem';
+import { failure, unary } from '../runtime/testing';
 import { loadInventoryConfig } from './config';
-import { readInsufficientStock } from './insufficientStock';
+import { readInsufficientStock } from '../../contracts/inventory/insufficientStock';
 import { createInventoryServer, type InventoryServer } from './service';
 
 const silent = { LOG_LEVEL: 'silent', GRPC_PORT: '0' };

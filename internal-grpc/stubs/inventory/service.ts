@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '@shop/shared';
-import { protos } from '../protos';
-import { listenStub } from '../stubRuntime/listen';
+import { protos } from '../../src/protos';
+import { listenStub } from '../runtime/listen';
 import type { InventoryConfig } from './config';
 import { createInventoryHandlers } from './grpcHandlers';
 import { createInventoryMetrics, type InventoryMetrics } from './inventoryMetrics';

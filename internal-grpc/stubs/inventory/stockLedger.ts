@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Shortage } from '../../contracts/inventory/insufficientStock';
 import type { StockSeed } from './stockSeed';
 
 /**
@@ -37,12 +38,8 @@ export interface StockLevel {
   reserved: number;
 }
 
-export interface Shortage {
-  productId: string;
-  requested: number;
-  /** 0 for a product the warehouse does not stock. */
-  available: number;
-}
+/** A short product is part of the inventory contract: the Reserve trailer carries it. */
+export type { Shortage };
 
 /** Malformed request (empty checkout id, no items, quantity below 1): the caller's bug. */
 export class InvalidReservationRequestError extends Error {

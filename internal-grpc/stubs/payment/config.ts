@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '@shop/shared';
-import { blankAsUnset, stubListenShape } from '../stubRuntime/config';
+import { blankAsUnset, stubListenShape } from '../runtime/config';
 
 const milliseconds = (fallback: number) =>
   blankAsUnset(z.coerce.number().int().min(0).default(fallback));

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_CURRENCY, formatCents, parseCents, type Logger } from '@shop/shared';
-import { grpcError } from '../server';
-import type { ChargeRequest as WireChargeRequest } from '../__generated__/shop/payment/v1/ChargeRequest';
-import type { ChargeResponseInput } from '../__generated__/shop/payment/v1/ChargeResponse';
-import type { PaymentHandlers } from '../__generated__/shop/payment/v1/Payment';
+import { grpcError } from '../../src/server';
+import type { ChargeRequest as WireChargeRequest } from '../../src/__generated__/shop/payment/v1/ChargeRequest';
+import type { ChargeResponseInput } from '../../src/__generated__/shop/payment/v1/ChargeResponse';
+import type { PaymentHandlers } from '../../src/__generated__/shop/payment/v1/Payment';
 import {
   ChargeMismatchError,
   DECLINE_MESSAGES,

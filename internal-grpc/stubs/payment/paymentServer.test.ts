@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '@shop/shared';
 import { waitFor } from '@shop/shared/src/testing';
-import { protos } from '../protos';
-import type { ChargeRequestInput } from '../__generated__/shop/payment/v1/ChargeRequest';
-import type { PaymentClient } from '../__generated__/shop/payment/v1/Payment';
-import { failure, unary } from '../stubRuntime/testing';
+import { protos } from '../../src/protos';
+import type { ChargeRequestInput } from '../../src/__generated__/shop/payment/v1/ChargeRequest';
+import type { PaymentClient } from '../../src/__generated__/shop/payment/v1/Payment';
+import { failure, unary } from '../runtime/testing';
 import { loadPaymentConfig } from './config';
 import { createPaymentServer } from './service';
 

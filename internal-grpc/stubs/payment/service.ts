@@ -1,6 +1,6 @@
 import { createLogger, formatCents, type Logger } from '@shop/shared';
-import { protos } from '../protos';
-import { listenStub } from '../stubRuntime/listen';
+import { protos } from '../../src/protos';
+import { listenStub } from '../runtime/listen';
 import { ChargeBook, type ChargeBookOptions } from './chargeBook';
 import type { PaymentConfig } from './config';
 import { createPaymentHandlers } from './grpcHandlers';

@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { startGrpcServer } from '../server';
+import { startGrpcServer } from '../../src/server';
 import { dialAddress } from './config';
 import { startStubHttp, type StubHttp } from './httpEndpoints';
 

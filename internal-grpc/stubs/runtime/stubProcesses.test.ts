@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { protos } from '../protos';
-import type { InventoryClient } from '../__generated__/shop/inventory/v1/Inventory';
-import type { PaymentClient } from '../__generated__/shop/payment/v1/Payment';
+import { protos } from '../../src/protos';
+import type { InventoryClient } from '../../src/__generated__/shop/inventory/v1/Inventory';
+import type { PaymentClient } from '../../src/__generated__/shop/payment/v1/Payment';
 import { spawnStub, unary } from './testing';
 
-const INVENTORY_MAIN = 'internal-grpc/src/inventory/main.ts';
-const PAYMENT_MAIN = 'internal-grpc/src/payment/main.ts';
+const INVENTORY_MAIN = 'internal-grpc/stubs/inventory/main.ts';
+const PAYMENT_MAIN = 'internal-grpc/stubs/payment/main.ts';
 
 describe('stub processes', () => {
   it('the inventory process serves its seed and stops cleanly on SIGTERM', async () => {

@@ -5,7 +5,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import { badUserInput, conflict } from '@shop/shared';
-import { isCartStoreUnavailable } from './storeErrors';
+import { isStoreUnavailable } from './outages';
 
 const serverError = (code: number, message: string) =>
   new MongoServerError({ ok: 0, code, errmsg: message });
@@ -32,7 +32,7 @@ describe('is the cart store unavailable?', () => {
     ['a primary stepping down', serverError(189, 'PrimarySteppedDown')],
     ['a cart contended past its retries', conflict('Your cart is being changed by many requests')],
   ])('yes: %s', (_what, err) => {
-    expect(isCartStoreUnavailable(err)).toBe(true);
+    expect(isStoreUnavailable(err)).toBe(true);
   });
 
   test.each([
@@ -42,6 +42,6 @@ describe('is the cart store unavailable?', () => {
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'quantity')")],
     ['not an error at all', 'boom'],
   ])('no: %s', (_what, err) => {
-    expect(isCartStoreUnavailable(err)).toBe(false);
+    expect(isStoreUnavailable(err)).toBe(false);
   });
 });

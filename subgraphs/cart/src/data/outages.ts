@@ -31,7 +31,7 @@ const UNAVAILABLE_CODES = new Set([
   1, 6, 7, 50, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
 ]);
 
-export function isCartStoreUnavailable(err: unknown): boolean {
+export function isStoreUnavailable(err: unknown): boolean {
   if (
     err instanceof MongoNetworkError ||
     err instanceof MongoServerSelectionError ||

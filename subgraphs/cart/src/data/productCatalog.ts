@@ -6,7 +6,6 @@
  * cart never accepts a product it could not check.
  */
 import * as grpc from '@grpc/grpc-js';
-import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { createProductCatalogClient, DependencyUnavailableError } from '@shop/internal-grpc';
 import { parseCents, serviceUnavailable } from '@shop/shared';
@@ -75,17 +74,4 @@ export function createProductCatalog(options: {
     },
     close: () => client.close(),
   };
-}
-
-/**
- * One loader per request: every product a request needs (validation, each line's price, the
- * subtotal) is fetched in one GetProducts call, whatever the number of lines.
- */
-export type ProductLoader = DataLoader<string, CatalogProduct | null>;
-
-export function createProductLoader(catalog: ProductCatalog): ProductLoader {
-  return new DataLoader(async (ids) => {
-    const found = await catalog.getProducts(ids);
-    return ids.map((id) => found.get(id) ?? null);
-  });
 }

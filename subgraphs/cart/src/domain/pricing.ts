@@ -1,6 +1,6 @@
 import { notFound } from '@shop/shared';
-import type { Cart } from '../domain/cart';
-import type { ProductLoader } from '../grpc/productCatalogClient';
+import type { Cart } from './cart';
+import type { ProductLoader } from '../context';
 
 export interface LinePrice {
   productId: string;

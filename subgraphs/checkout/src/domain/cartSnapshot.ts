@@ -1,7 +1,10 @@
-import { DependencyUnavailableError, type CatalogGateway } from '@shop/internal-grpc';
+import {
+  DependencyUnavailableError,
+  type CartClient,
+  type CatalogClient,
+} from '@shop/internal-grpc';
 import { badUserInput, formatCents, parseCents, serviceUnavailable } from '@shop/shared';
 import type { SnapshotItem } from '../data/sessionStore';
-import type { CartGateway } from '../grpc/cartClient';
 
 export interface CartSnapshot {
   items: SnapshotItem[];
@@ -18,8 +21,8 @@ export interface CartSnapshot {
  */
 export async function takeCartSnapshot(
   userId: string,
-  cart: CartGateway,
-  catalog: CatalogGateway,
+  cart: CartClient,
+  catalog: CatalogClient,
 ): Promise<CartSnapshot> {
   try {
     const lines = await cart.getLines(userId);

@@ -1,14 +1,13 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { CatalogGateway } from '@shop/internal-grpc';
+import type { CartClient, CatalogClient } from '@shop/internal-grpc';
 import { conflict, serviceUnavailable } from '@shop/shared';
 import { TERMINAL_STATUSES, type SessionRecord, type SessionStore } from '../data/sessionStore';
-import type { CartGateway } from '../grpc/cartClient';
 import { takeCartSnapshot } from './cartSnapshot';
 import { fingerprintOf, parseCheckoutInput, type CheckoutRequest } from './checkoutRequest';
 import type { CrashHook } from './crashHook';
 import type { Saga } from './orchestrator';
-import { sagaMetrics } from './sagaMetrics';
+import { sagaMetrics } from '../metrics';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,8 +29,8 @@ const keyReused = () =>
 export function createCheckoutCommand(deps: {
   store: SessionStore;
   saga: Saga;
-  cart: CartGateway;
-  catalog: CatalogGateway;
+  cart: CartClient;
+  catalog: CatalogClient;
   crash: CrashHook;
   /** How long a duplicate waits for the first submission to finish. */
   waitMs: number;

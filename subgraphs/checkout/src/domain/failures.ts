@@ -1,4 +1,4 @@
-import type { Shortage } from '../grpc/inventoryClient';
+import type { Shortage } from '@shop/internal-grpc';
 import type { SnapshotItem } from '../data/sessionStore';
 
 /**

@@ -1,5 +1,13 @@
 import type { Logger } from 'pino';
-import { DependencyUnavailableError, isServiceError } from '@shop/internal-grpc';
+import {
+  DependencyUnavailableError,
+  InsufficientStockError,
+  isServiceError,
+  ReservationGoneError,
+  ReservationSoldError,
+  type InventoryClient,
+  type PaymentClient,
+} from '@shop/internal-grpc';
 import {
   LeaseLostError,
   needsWork,
@@ -9,22 +17,15 @@ import {
   type SessionStore,
 } from '../data/sessionStore';
 import { buildCheckoutCompleted, checkoutCompletedMessage } from '../events/checkoutCompleted';
-import {
-  InsufficientStockError,
-  ReservationGoneError,
-  ReservationSoldError,
-  type InventoryGateway,
-} from '../grpc/inventoryClient';
-import type { PaymentGateway } from '../grpc/paymentClient';
 import type { CrashHook } from './crashHook';
 import { FailureCode, insufficientStockReason, paymentDeclinedReason, reasons } from './failures';
 import type { LeaseKeeper } from './leaseKeeper';
-import { sagaMetrics } from './sagaMetrics';
+import { sagaMetrics } from '../metrics';
 
 export interface SagaDependencies {
   store: SessionStore;
-  inventory: InventoryGateway;
-  payment: PaymentGateway;
+  inventory: InventoryClient;
+  payment: PaymentClient;
   leases: LeaseKeeper;
   crash: CrashHook;
   checkoutEventsTopic: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SessionStore } from '../data/sessionStore';
 import type { Saga } from './orchestrator';
-import { sagaMetrics } from './sagaMetrics';
+import { sagaMetrics } from '../metrics';
 
 export interface RecoveryLoop {
   /** One pass: claims every unfinished session whose lease ran out and drives it. For tests. */
