@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/shared';
-import { isUuid } from './data/orderCursor';
+import { isUuid } from './domain/orderCursor';
 import type { OrderItemRow, OrderRow, OrderStore } from './data/orderStore';
 
 /** The one context every orders resolver gets: the verified viewer plus per-request loaders. */

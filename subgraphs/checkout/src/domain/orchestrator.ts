@@ -11,12 +11,12 @@ import {
 import {
   LeaseLostError,
   needsWork,
-  snapshotItems,
   type CheckoutStatus,
   type SessionRecord,
   type SessionStore,
 } from '../data/sessionStore';
 import { buildCheckoutCompleted, checkoutCompletedMessage } from '../events/checkoutCompleted';
+import { snapshotItems } from './sessionItems';
 import { COMPENSATIONS, isOwed, type Compensation, type StepName } from './compensations';
 import type { CrashHook } from './crashHook';
 import { insufficientStockReason, paymentDeclinedReason, reasons } from './failures';

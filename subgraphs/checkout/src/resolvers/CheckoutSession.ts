@@ -1,6 +1,6 @@
 import { money, parseCents, requireViewer } from '@shop/shared';
 import type { CheckoutSessionResolvers } from '../__generated__/resolvers-types';
-import { pricedItems } from '../data/sessionStore';
+import { pricedItems } from '../domain/sessionItems';
 import { isCheckoutId } from './Query';
 
 export const CheckoutSession: CheckoutSessionResolvers = {
