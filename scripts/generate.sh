@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 npx proto-loader-gen-types --grpcLib=@grpc/grpc-js --longs=String --enums=String --defaults \
   --oneofs --inputTemplate='%sInput' --outputTemplate='%s' \
-  --outDir=internal-grpc/src/__generated__ internal-grpc/proto/*.proto >/dev/null
+  --outDir=internal-grpc/src/__generated__ internal-grpc/contracts/*/*.proto >/dev/null
 
 # Each prisma/<name>/prisma.config.ts selects the bundled WebAssembly engine (no engine download)
 # and names its schema.prisma; see prisma/README.md.

@@ -21,8 +21,8 @@ mkdir -p "$LOGS"
 # The stubs serve /health and /metrics over HTTP only when HTTP_PORT is set: 4053 and 4054 here,
 # where observability/prometheus/prometheus.yml scrapes them.
 SERVICES=(
-  "inventory|internal-grpc/src/inventory/main.ts|50053|http://127.0.0.1:4053/health/ready|HTTP_PORT=4053"
-  "payment|internal-grpc/src/payment/main.ts|50054|http://127.0.0.1:4054/health/ready|HTTP_PORT=4054"
+  "inventory|internal-grpc/stubs/inventory/main.ts|50053|http://127.0.0.1:4053/health/ready|HTTP_PORT=4053"
+  "payment|internal-grpc/stubs/payment/main.ts|50054|http://127.0.0.1:4054/health/ready|HTTP_PORT=4054"
   "product|subgraphs/product/src/index.ts|4001|http://127.0.0.1:4001/health/ready|"
   "cart|subgraphs/cart/src/index.ts|4002|http://127.0.0.1:4002/health/ready|"
   "checkout|subgraphs/checkout/src/index.ts|4003|http://127.0.0.1:4003/health/ready|"

@@ -20,7 +20,7 @@ const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 function load<T>(name: string): T {
-  const file = path.join(__dirname, '..', 'proto', `${name}.proto`);
+  const file = path.join(__dirname, '..', 'contracts', name, `${name}.proto`);
   const definition = protoLoader.loadSync(file, LOADER_OPTIONS);
   return grpc.loadPackageDefinition(definition) as unknown as T;
 }

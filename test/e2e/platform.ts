@@ -106,12 +106,12 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
   const http = (p: number) => `http://127.0.0.1:${p}`;
   const services: Record<ServiceName, ServiceSpec> = {
     inventory: {
-      entry: 'internal-grpc/src/inventory/main.ts',
+      entry: 'internal-grpc/stubs/inventory/main.ts',
       port: port.inventory,
       env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-50=100' },
     },
     payment: {
-      entry: 'internal-grpc/src/payment/main.ts',
+      entry: 'internal-grpc/stubs/payment/main.ts',
       port: port.payment,
       env: {
         GRPC_PORT: String(port.payment),

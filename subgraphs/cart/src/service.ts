@@ -27,9 +27,9 @@ import { CartStore } from './data/cartStore';
 import { startExpirySweeper } from './data/expirySweeper';
 import { reportConsumerRunning, startCartCheckoutConsumer } from './events/checkoutEventsConsumer';
 import { registerCartService } from './grpc/cartGrpcServer';
-import { createProductCatalog, createProductLoader } from './grpc/productCatalogClient';
+import { createProductCatalog } from './data/productCatalog';
 import { resolvers } from './resolvers';
-import type { CartContext } from './types/context';
+import { createContext, type Context } from './context';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -101,14 +101,14 @@ export async function createCartService(
     breakerResetMs: options.breakerResetMs,
   });
 
-  const http = await startSubgraphServer<CartContext>({
+  const http = await startSubgraphServer<Context>({
     name: 'cart',
     port: config.PORT,
     host: config.HOST,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     logger,
     verifyToken: createTokenVerifier({ secret: config.JWT_SECRET, jwksUrl: config.JWKS_URL }),
-    context: (base) => ({ ...base, carts, products: createProductLoader(catalog) }),
+    context: (base) => createContext(base, { carts, catalog }),
     // Redis is deliberately not here: carts work without it, so its absence must not take the
     // instance out of rotation.
     readiness: { mongodb: () => store.ping() },

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
-import { createProductCatalogClient } from '@shop/internal-grpc';
+import {
+  createCartClient,
+  createInventoryClient,
+  createPaymentClient,
+  createProductCatalogClient,
+} from '@shop/internal-grpc';
 import {
   createKafka,
   createLogger,
@@ -16,19 +20,17 @@ import {
 } from '@shop/shared';
 import type { CheckoutConfig } from './config';
 import { createCheckoutPrisma } from './data/prismaClient';
-import { createSessionStore, type SessionRecord, type SessionStore } from './data/sessionStore';
-import { createCartClient } from './grpc/cartClient';
-import { createInventoryClient } from './grpc/inventoryClient';
-import { createPaymentClient } from './grpc/paymentClient';
+import { createSessionStore, type SessionStore } from './data/sessionStore';
 import { resolvers } from './resolvers';
-import { createCheckoutCommand } from './saga/checkoutCommand';
-import { createCrashHook } from './saga/crashHook';
-import { createLeaseKeeper } from './saga/leaseKeeper';
-import { createSaga } from './saga/orchestrator';
-import { startRecoveryLoop, type RecoveryLoop } from './saga/recovery';
-import type { Context } from './types/context';
+import { createCheckoutCommand } from './domain/checkoutCommand';
+import { createCrashHook } from './domain/crashHook';
+import { createLeaseKeeper } from './domain/leaseKeeper';
+import { createSaga } from './domain/orchestrator';
+import { startRecoveryLoop, type RecoveryLoop } from './domain/recovery';
+import { createContext, type Context } from './context';
+import { MIGRATIONS_DIR } from './data/migrations';
 
-export const MIGRATIONS_DIR = path.join(__dirname, '../../../prisma/checkout/migrations');
+export { MIGRATIONS_DIR };
 const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 
 export interface CheckoutService {
@@ -114,15 +116,7 @@ export async function createCheckoutService(
     schema: buildCheckoutSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-    context: (base) => ({
-      ...base,
-      checkout,
-      sessionsById: new DataLoader<string, SessionRecord | null>(async (ids) => {
-        const rows = await store.findByIds(ids);
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
-    }),
+    context: (base) => createContext(base, { checkout, store }),
     readiness: {
       postgres: () => prisma.$queryRaw`SELECT 1`,
     },

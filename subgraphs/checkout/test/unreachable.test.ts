@@ -5,7 +5,11 @@
  */
 import { Client } from 'pg';
 import pino from 'pino';
-import { createPaymentServer, loadPaymentConfig, type PaymentServer } from '@shop/internal-grpc';
+import {
+  createPaymentServer,
+  loadPaymentConfig,
+  type PaymentServer,
+} from '@shop/internal-grpc/stubs';
 import { uniqueName } from '@shop/shared/src/testing';
 import { checkoutInput, startWorld, submitCheckout, waitFor, type World } from './world';
 

@@ -19,7 +19,7 @@ import {
   loadPaymentConfig,
   type InventoryServer,
   type PaymentServer,
-} from '@shop/internal-grpc';
+} from '@shop/internal-grpc/stubs';
 import { createProductService, type ProductService } from '@shop/product-subgraph/src/service';
 import { loadProductConfig } from '@shop/product-subgraph/src/config';
 import { loadCartConfig } from '@shop/cart-subgraph/src/config';

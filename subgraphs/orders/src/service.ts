@@ -13,8 +13,7 @@ import {
   type OutboxRelay,
 } from '@shop/shared';
 import type { OrdersConfig } from './config';
-import { ORDERS_MIGRATIONS_DIR } from './data/migrations';
-import { createOrderLoaders } from './data/orderLoaders';
+import { MIGRATIONS_DIR } from './data/migrations';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
 import {
@@ -22,7 +21,7 @@ import {
   type CheckoutEventsConsumer,
 } from './events/checkoutEventsConsumer';
 import { resolvers } from './resolvers';
-import type { Context } from './types/context';
+import { createContext, type Context } from './context';
 
 const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 
@@ -56,7 +55,7 @@ export async function createOrdersService(
 ): Promise<OrdersService> {
   const logger = options.logger ?? createLogger('orders', config.logLevel);
   if (config.migrateOnStart) {
-    await runMigrations({ dir: ORDERS_MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
+    await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
   const store = new OrderStore(prisma, config.topics.orderEvents);
@@ -96,7 +95,7 @@ export async function createOrdersService(
     schema: buildOrdersSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-    context: (base) => ({ ...base, store, loaders: createOrderLoaders(store) }),
+    context: (base) => createContext(base, { store }),
     readiness: {
       postgres: () => store.ping(),
       ...(config.consumer.enabled

@@ -8,7 +8,7 @@ import {
   startCheckoutEventsConsumer,
   type CheckoutEventsConsumer,
 } from '../src/events/checkoutEventsConsumer';
-import { ORDERS_MIGRATIONS_DIR } from '../src/data/migrations';
+import { MIGRATIONS_DIR } from '../src/data/migrations';
 import {
   asMessage,
   checkoutCompleted,
@@ -35,7 +35,7 @@ describe('orders consumer of checkout-events (real PostgreSQL and Kafka)', () =>
 
   beforeAll(async () => {
     db = await createTestDatabase('orders_consumer');
-    await runMigrations({ dir: ORDERS_MIGRATIONS_DIR, postgresUrl: db.url });
+    await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: db.url });
     prisma = createOrdersPrisma(db.url);
     store = new OrderStore(prisma, orderEventsTopic);
     kafka = testKafka();

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, type GraphQLSchema } from 'graphql';
 import {
   createLogger,
   createTokenVerifier,
@@ -8,21 +11,22 @@ import {
 } from '@shop/shared';
 import { startGrpcServer } from '@shop/internal-grpc';
 import type { ProductConfig } from './config';
-import { createProductContext } from './context';
+import { createContext } from './context';
+import { MIGRATIONS_DIR } from './data/migrations';
 import { openProductStore, type ProductStore } from './data/productStore';
 import { seedCatalog } from './data/seedCatalog';
 import { registerProductCatalog } from './grpc/catalogServer';
-import { buildProductSchema } from './schema';
+import { resolvers } from './resolvers';
 
-export const MIGRATIONS_DIR = path.join(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'prisma',
-  'product',
-  'migrations',
-);
+export { MIGRATIONS_DIR };
+
+const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
+
+/** schema.graphql (the source of truth) with the resolvers, as a federation 2 subgraph. */
+export function buildProductSchema(): GraphQLSchema {
+  const typeDefs = parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  return buildSubgraphSchema({ typeDefs, resolvers });
+}
 
 export interface ProductService {
   /** The subgraph's `/graphql` URL (what the gateway and tests call). */
@@ -70,7 +74,7 @@ export async function createProductService(
       schema: buildProductSchema(),
       logger,
       verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-      context: (base) => createProductContext(base, store),
+      context: (base) => createContext(base, { store }),
       readiness: { database: () => store.ping() },
     });
     cleanup.push(subgraph.stop);

@@ -1,10 +1,8 @@
 import { createApolloServer, runMigrations } from '@shop/shared';
-import { createProductContext } from '../src/context';
+import { createContext, type Context } from '../src/context';
 import { openProductStore, type ProductStore } from '../src/data/productStore';
 import { seedCatalog } from '../src/data/seedCatalog';
-import { buildProductSchema } from '../src/schema';
-import { MIGRATIONS_DIR } from '../src/service';
-import type { ProductContext } from '../src/types/context';
+import { buildProductSchema, MIGRATIONS_DIR } from '../src/service';
 import { silentLogger, tempDatabase } from './support';
 
 /**
@@ -16,7 +14,7 @@ describe('federated product references are batched into one SQL query', () => {
   const db = tempDatabase();
   const statements: string[] = [];
   let store: ProductStore;
-  const server = createApolloServer<ProductContext>(buildProductSchema(), silentLogger);
+  const server = createApolloServer<Context>(buildProductSchema(), silentLogger);
 
   beforeAll(async () => {
     await runMigrations({ dir: MIGRATIONS_DIR, sqliteUrl: db.url });
@@ -38,7 +36,7 @@ describe('federated product references are batched into one SQL query', () => {
     statements.length = 0;
     const response = await server.executeOperation(
       { query, variables },
-      { contextValue: createProductContext({ viewer: undefined, logger: silentLogger }, store) },
+      { contextValue: createContext({ viewer: undefined, logger: silentLogger }, { store }) },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     return { result: response.body.singleResult, sql: [...statements] };

@@ -12,7 +12,7 @@
  * off, each offset committed right after its message settled — here, after the new cart version
  * is in MongoDB. A crash before the commit redelivers the event, and the checkout id makes the
  * second removal a no-op. Poison (not JSON, not the contract, an unknown version) goes to the
- * dead-letter topic at once; a MongoDB outage (storeErrors.ts) is retried with capped backoff
+ * dead-letter topic at once; a MongoDB outage (data/outages.ts) is retried with capped backoff
  * for as long as it lasts and never dead-letters anything; any other failure is retried
  * `maxAttempts` times, then dead-lettered. Other event types on the topic are skipped.
  */
@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, register } from 'prom-client';
 import { decodeCheckoutCompleted, startSettledConsumer, type SettledConsumer } from '@shop/shared';
 import type { CartRepository } from '../data/cartRepository';
-import { isCartStoreUnavailable } from './storeErrors';
+import { isStoreUnavailable } from '../data/outages';
 
 export interface CartCheckoutConsumerOptions {
   kafka: Kafka;
@@ -93,7 +93,7 @@ export function startCartCheckoutConsumer(
       );
       return applied ? 'removed' : 'duplicate';
     },
-    isTransient: isCartStoreUnavailable,
+    isTransient: isStoreUnavailable,
     onOutcome: (outcome) => checkoutEventOutcomes.inc({ outcome }),
     onRetry: (cause) =>
       checkoutEventRetries.inc({ cause: cause === 'unavailable' ? 'store_unavailable' : cause }),

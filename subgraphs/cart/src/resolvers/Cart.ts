@@ -1,14 +1,14 @@
 import { DEFAULT_CURRENCY, money } from '@shop/shared';
 import type { CartResolvers } from '../__generated__/resolvers-types';
 import { totalQuantity } from '../domain/cart';
-import { linePrices } from './pricing';
+import { linePrices } from '../domain/pricing';
 
 export const Cart: CartResolvers = {
   id: (cart) => cart.userId,
   items: (cart) => cart.lines.map((line) => ({ line, cart })),
   totalQuantity: (cart) => totalQuantity(cart),
-  subtotal: async (cart, _args, { products }) => {
-    const prices = await linePrices(cart, products);
+  subtotal: async (cart, _args, { loaders }) => {
+    const prices = await linePrices(cart, loaders.productById);
     if (prices.length === 0) return money(0, DEFAULT_CURRENCY);
     const currencies = new Set(prices.map((p) => p.currencyCode));
     if (currencies.size > 1) {

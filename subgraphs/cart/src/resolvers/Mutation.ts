@@ -3,7 +3,7 @@ import type { MutationResolvers } from '../__generated__/resolvers-types';
 import { assertProductId, assertQuantity } from '../domain/cart';
 
 export const Mutation: MutationResolvers = {
-  addToCart: async (_parent, { productId, quantity }, { viewer, carts, products }) => {
+  addToCart: async (_parent, { productId, quantity }, { viewer, carts, loaders }) => {
     const { userId } = requireViewer(viewer);
     assertProductId(productId);
     assertQuantity(quantity);
@@ -11,7 +11,7 @@ export const Mutation: MutationResolvers = {
     // the returned cart's prices then come from the same per-request loader, so the request
     // costs one catalog lookup however many lines the cart has.
     const current = await carts.read(userId);
-    const [product] = await products.loadMany([
+    const [product] = await loaders.productById.loadMany([
       productId,
       ...current.lines.map((l) => l.productId),
     ]);

@@ -68,14 +68,6 @@ export class LeaseLostError extends Error {
   }
 }
 
-export function snapshotItems(session: Pick<SessionRecord, 'cartSnapshot'>): SnapshotItem[] {
-  return session.cartSnapshot as unknown as SnapshotItem[];
-}
-
-export function pricedItems(session: SessionRecord): PricedItem[] {
-  return snapshotItems(session).map((item) => ({ ...item, currency: session.currency }));
-}
-
 export function needsWork(session: SessionRecord): boolean {
   return (
     !TERMINAL_STATUSES.includes(session.status) || session.releasePending || session.refundPending

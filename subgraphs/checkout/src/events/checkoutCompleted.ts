@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { events } from '@shop/shared';
-import { snapshotItems, type OutboxMessage, type SessionRecord } from '../data/sessionStore';
+import type { OutboxMessage, SessionRecord } from '../data/sessionStore';
+import { snapshotItems } from '../domain/sessionItems';
 
 /**
  * The CheckoutCompleted event (v1) of a session, validated against the shared contract before

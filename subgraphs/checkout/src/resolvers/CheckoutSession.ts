@@ -1,6 +1,6 @@
 import { money, parseCents, requireViewer } from '@shop/shared';
 import type { CheckoutSessionResolvers } from '../__generated__/resolvers-types';
-import { pricedItems } from '../data/sessionStore';
+import { pricedItems } from '../domain/sessionItems';
 import { isCheckoutId } from './Query';
 
 export const CheckoutSession: CheckoutSessionResolvers = {
@@ -10,10 +10,10 @@ export const CheckoutSession: CheckoutSessionResolvers = {
    * the batch, and the other subgraph (orders, whose own owner check already ran) never needs
    * to see someone else's checkout through this one.
    */
-  __resolveReference: async ({ id }, { viewer, sessionsById }) => {
+  __resolveReference: async ({ id }, { viewer, loaders }) => {
     const { userId } = requireViewer(viewer);
     if (!isCheckoutId(id)) return null;
-    const session = await sessionsById.load(id);
+    const session = await loaders.sessionById.load(id);
     return session && session.userId === userId ? session : null;
   },
   items: (session) => pricedItems(session),

@@ -8,10 +8,10 @@ export function isCheckoutId(id: string): boolean {
 }
 
 export const Query: QueryResolvers = {
-  checkoutSession: async (_parent, { id }, { viewer, sessionsById }) => {
+  checkoutSession: async (_parent, { id }, { viewer, loaders }) => {
     const { userId } = requireViewer(viewer);
     if (!isCheckoutId(id)) throw badUserInput(`"${id}" is not a checkout id (a UUID).`);
-    const session = await sessionsById.load(id);
+    const session = await loaders.sessionById.load(id);
     if (!session) return null;
     if (session.userId !== userId) throw forbidden('This checkout belongs to another user.');
     return session;

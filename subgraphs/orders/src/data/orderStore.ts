@@ -3,7 +3,7 @@ import { events, parseCents } from '@shop/shared';
 import type { Order, OrderItem } from '../__generated__/prisma/client';
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
-import type { OrderCursor } from './orderCursor';
+import type { OrderCursor } from '../domain/orderCursor';
 import type { OrdersPrisma } from './prismaClient';
 
 /** An `orders` row as Prisma returns it: the parent object of every Order resolver. */

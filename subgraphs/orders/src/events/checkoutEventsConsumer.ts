@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { decodeCheckoutCompleted, startSettledConsumer, type SettledConsumer } from '@shop/shared';
-import { isDatabaseUnavailable } from '../data/databaseErrors';
+import { isStoreUnavailable } from '../data/outages';
 import type { OrderStore } from '../data/orderStore';
 
 export interface CheckoutEventsConsumerOptions {
@@ -43,7 +43,7 @@ const retries = new Counter({
  * retried without limit, other failures `maxAttempts` times) are the shared settled consumer's,
  * see @shop/shared kafka/settledConsumer.ts and kafka/settleMessage.ts. What is the orders
  * service's own: the database is "unavailable" when PostgreSQL cannot be used at all (see
- * data/databaseErrors), not when it rejects the data.
+ * data/outages), not when it rejects the data.
  */
 export function startCheckoutEventsConsumer(
   options: CheckoutEventsConsumerOptions,
@@ -62,7 +62,7 @@ export function startCheckoutEventsConsumer(
       log.info({ checkoutId: event.checkoutId }, 'order already exists; duplicate ignored');
       return 'duplicate';
     },
-    isTransient: isDatabaseUnavailable,
+    isTransient: isStoreUnavailable,
     onOutcome: (outcome) => outcomes.inc({ outcome }),
     onRetry: (cause) =>
       retries.inc({ cause: cause === 'unavailable' ? 'database_unavailable' : cause }),

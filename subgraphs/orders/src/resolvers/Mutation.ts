@@ -1,6 +1,6 @@
 import { badUserInput, conflict, notFound, requireScope } from '@shop/shared';
 import type { MutationResolvers } from '../__generated__/resolvers-types';
-import { isUuid } from '../data/orderCursor';
+import { isUuid } from '../domain/orderCursor';
 import { ADMIN_SCOPE } from '../domain/orderAccess';
 
 export const Mutation: MutationResolvers = {

@@ -1,6 +1,6 @@
 import { badUserInput, notFound, requireViewer } from '@shop/shared';
 import type { QueryResolvers } from '../__generated__/resolvers-types';
-import { decodeOrderCursor, encodeOrderCursor, isUuid } from '../data/orderCursor';
+import { decodeOrderCursor, encodeOrderCursor, isUuid } from '../domain/orderCursor';
 import { canReadOrder } from '../domain/orderAccess';
 
 const MAX_PAGE = 100;

@@ -2,7 +2,7 @@ import type {
   ProductConnectionResolvers,
   ProductEdgeResolvers,
 } from '../__generated__/resolvers-types';
-import { encodeProductCursor } from './productCursor';
+import { encodeProductCursor } from '../domain/productCursor';
 
 export const ProductConnection: ProductConnectionResolvers = {
   edges: (page) => page.rows,

@@ -1,5 +1,5 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types';
-import { decodeProductCursor, pageSize } from './productCursor';
+import { decodeProductCursor, pageSize } from '../domain/productCursor';
 
 /** The catalog is public: neither field needs a viewer. */
 export const Query: QueryResolvers = {
