@@ -2,7 +2,7 @@ import { createLogger, installShutdown, loadConfigOrExit } from '@shop/shared';
 import { loadInventoryConfig } from './config';
 import { createInventoryServer } from './service';
 
-/** The inventory stub process: `npx tsx internal-grpc/src/inventory/main.ts`. */
+/** The inventory stub process: `npx tsx internal-grpc/stubs/inventory/main.ts`. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadInventoryConfig());
   const logger = createLogger('inventory', config.LOG_LEVEL);

@@ -2,7 +2,7 @@ import { createLogger, installShutdown, loadConfigOrExit } from '@shop/shared';
 import { loadPaymentConfig } from './config';
 import { createPaymentServer } from './service';
 
-/** The payment stub process: `npx tsx internal-grpc/src/payment/main.ts`. */
+/** The payment stub process: `npx tsx internal-grpc/stubs/payment/main.ts`. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadPaymentConfig());
   const logger = createLogger('payment', config.LOG_LEVEL);
