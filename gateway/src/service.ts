@@ -20,6 +20,7 @@ import {
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { operationLimitsPlugin } from './edge/operationLimits';
 import { SubgraphDataSource } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
@@ -127,6 +128,14 @@ export async function createGateway(
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
+      operationLimitsPlugin({
+        maxDepth: config.GATEWAY_MAX_DEPTH,
+        maxNesting: config.GATEWAY_MAX_NESTING,
+        maxAliases: config.GATEWAY_MAX_ALIASES,
+        maxRootFields: config.GATEWAY_MAX_ROOT_FIELDS,
+        maxTokens: config.GATEWAY_MAX_TOKENS,
+        maxDirectives: config.GATEWAY_MAX_DIRECTIVES,
+      }),
     ],
   });
   started.server = apolloServer;
