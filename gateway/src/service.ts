@@ -20,6 +20,7 @@ import {
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { CostEstimator, demandControlPlugin } from './edge/demandControl';
 import { operationLimitsPlugin } from './edge/operationLimits';
 import { SubgraphDataSource } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
@@ -136,6 +137,10 @@ export async function createGateway(
         maxTokens: config.GATEWAY_MAX_TOKENS,
         maxDirectives: config.GATEWAY_MAX_DIRECTIVES,
       }),
+      demandControlPlugin(
+        new CostEstimator(supergraphSdl, config.COST_DEFAULT_LIST_SIZE),
+        config.COST_MAX,
+      ),
     ],
   });
   started.server = apolloServer;
