@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   buildASTSchema,
   getNamedType,
@@ -185,48 +184,31 @@ function weight(directives: readonly ConstDirectiveNode[] | undefined): number |
   return typeof w === 'number' ? w : undefined;
 }
 
-/** Where the estimate of a request is kept between hooks (and for the rate limiter). */
-export const estimatedCosts = new WeakMap<object, number>();
-
 /**
- * Scores each operation after the limits, refuses those above `max` with the Router's code and
- * flat extension keys, and reports the estimate as `extensions.cost.estimated` and in the
- * `gateway_operation_estimated_cost` histogram.
+ * Scores the operation, refuses it above `max` with the Router's code and flat extension keys,
+ * and records the estimate in the `gateway_operation_estimated_cost` histogram.
  */
-export function demandControlPlugin<C extends object>(
+export function checkCost(
   estimator: CostEstimator,
   max: number,
-): ApolloServerPlugin<C> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, request, contextValue }) {
-          if (!operation) return;
-          const estimated = estimator.estimate(document, operation, request.variables ?? {});
-          estimatedCosts.set(contextValue, estimated);
-          edgeMetrics.estimatedCost.observe(estimated);
-          if (estimated > max) {
-            edgeMetrics.refused.inc({ code: EdgeErrorCode.COST_ESTIMATED_TOO_EXPENSIVE });
-            throw new GraphQLError(
-              `The operation's estimated cost is ${estimated}; the limit (COST_MAX) is ${max}. Ask for fewer items (smaller \`first\`) or fewer fields.`,
-              {
-                extensions: {
-                  code: EdgeErrorCode.COST_ESTIMATED_TOO_EXPENSIVE,
-                  'cost.estimated': estimated,
-                  'cost.max': max,
-                  http: { status: 400 },
-                },
-              },
-            );
-          }
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): number {
+  const estimated = estimator.estimate(document, operation, variables);
+  edgeMetrics.estimatedCost.observe(estimated);
+  if (estimated > max) {
+    throw new GraphQLError(
+      `The operation's estimated cost is ${estimated}; the limit (COST_MAX) is ${max}. Ask for fewer items (smaller \`first\`) or fewer fields.`,
+      {
+        extensions: {
+          code: EdgeErrorCode.COST_ESTIMATED_TOO_EXPENSIVE,
+          'cost.estimated': estimated,
+          'cost.max': max,
+          http: { status: 400 },
         },
-        async willSendResponse({ response, contextValue }) {
-          const estimated = estimatedCosts.get(contextValue);
-          if (estimated === undefined || response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, cost: { estimated, max } };
-        },
-      };
-    },
-  };
+      },
+    );
+  }
+  return estimated;
 }

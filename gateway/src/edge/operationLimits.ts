@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
@@ -151,24 +150,4 @@ export function checkOperationLimits(
     }
   }
   return undefined;
-}
-
-/**
- * Refuses operations over a limit once they are parsed and validated and before anything is
- * planned or sent to a subgraph (didResolveOperation runs before execution), with HTTP 400.
- */
-export function operationLimitsPlugin<C extends object>(
-  limits: OperationLimits,
-): ApolloServerPlugin<C> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ source, document, operation }) {
-          if (!operation) return;
-          const error = checkOperationLimits(limits, source, document, operation);
-          if (error) throw error;
-        },
-      };
-    },
-  };
 }
