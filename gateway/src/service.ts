@@ -88,6 +88,11 @@ export async function createGateway(
         url: subgraphUrls.get(name) ?? url ?? '',
         timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
         logger,
+        breaker: {
+          errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+          volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+          resetTimeout: config.BREAKER_RESET_MS,
+        },
       }),
   });
 

@@ -34,12 +34,10 @@ export const edgeConfigShape = {
    * `10.0.0.0/8`, a hop count). Unset = none, so the client IP is the socket's peer.
    */
   TRUSTED_PROXIES: z.string().min(1).optional(),
-  /** Consecutive-failure ratio (percent) over the rolling window that opens a subgraph's breaker. */
+  /** Failure ratio (percent) over opossum's rolling window (10 s) that opens a subgraph's breaker. */
   BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** Requests in the rolling window before the breaker may open. */
   BREAKER_VOLUME_THRESHOLD: count(5),
   /** How long an open breaker fails fast before letting one probe through. */
   BREAKER_RESET_MS: env.milliseconds(10_000),
-  /** Every operation answers by then, whatever its subgraphs do. */
-  REQUEST_TIMEOUT_MS: env.milliseconds(15_000),
 };

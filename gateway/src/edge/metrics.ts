@@ -36,7 +36,7 @@ export const edgeMetrics = {
       }),
   ),
   breakerState: once(
-    'gateway_subgraph_breaker_open',
+    'gateway_subgraph_breaker_transitions_total',
     () =>
       new Counter({
         name: 'gateway_subgraph_breaker_transitions_total',
