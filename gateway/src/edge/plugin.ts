@@ -55,6 +55,8 @@ export function edgePlugin(checks: EdgeChecks): ApolloServerPlugin<GatewayContex
         },
         async willSendResponse({ response, contextValue }) {
           const estimated = estimates.get(contextValue);
+          // Operations the gateway runs itself (subscription payloads) are sent as they were.
+          if (contextValue.clientIp === undefined) return;
           if (estimated === undefined || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           result.extensions = { ...result.extensions, cost: { estimated, max: checks.costMax } };
