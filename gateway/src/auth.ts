@@ -13,6 +13,12 @@ import type { GatewayConfig } from './config';
 export interface GatewayContext {
   /** Undefined for anonymous callers: the catalog is public, subgraphs guard the rest. */
   viewer: Viewer | undefined;
+  /**
+   * The client's address as express resolved it (TRUSTED_PROXIES decides which X-Forwarded-For
+   * hops count). Unset for operations the gateway runs itself (the subscription feed), which
+   * are not rate limited: their subscriber already paid when subscribing.
+   */
+  clientIp?: string;
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { env, loadConfig } from '@shop/shared';
+import { edgeConfigShape } from './edge/config';
 
 /**
  * Subgraph name in the supergraph → the variable that overrides its routing URL. Overrides
@@ -62,6 +63,7 @@ const gatewayConfigShape = {
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   /** Where OrderStatusChanged events arrive; drives subscriptions. */
   ORDER_EVENTS_TOPIC: z.string().min(1).default('order-events'),
+  ...edgeConfigShape,
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

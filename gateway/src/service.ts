@@ -20,6 +20,10 @@ import {
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { CostEstimator } from './edge/demandControl';
+import { edgePlugin } from './edge/plugin';
+import { RateLimiter } from './edge/rateLimit';
+import { trustProxySetting } from './edge/trustProxy';
 import { SubgraphDataSource } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
@@ -84,11 +88,33 @@ export async function createGateway(
         url: subgraphUrls.get(name) ?? url ?? '',
         timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
         logger,
+        breaker: {
+          errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+          volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+          resetTimeout: config.BREAKER_RESET_MS,
+        },
       }),
   });
 
+  const rateLimiter = config.RATE_LIMIT_ENABLED
+    ? new RateLimiter(
+        {
+          redisUrl: config.REDIS_URL,
+          prefix: config.RATE_LIMIT_PREFIX,
+          points: config.RATE_LIMIT_POINTS,
+          windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+          checkoutPoints: config.CHECKOUT_RATE_LIMIT_POINTS,
+          checkoutWindowSeconds: config.CHECKOUT_RATE_LIMIT_WINDOW_SECONDS,
+        },
+        logger,
+      )
+    : undefined;
+  await rateLimiter?.connected(2000);
+
   const app = express();
   app.disable('x-powered-by');
+  // Only the configured proxies' X-Forwarded-For is believed; unset, req.ip is the peer.
+  app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
   const httpServer = http.createServer(app);
 
   // Assigned below; attachments only call `execute` once requests arrive, after start().
@@ -127,6 +153,19 @@ export async function createGateway(
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
+      edgePlugin({
+        limits: {
+          maxDepth: config.GATEWAY_MAX_DEPTH,
+          maxNesting: config.GATEWAY_MAX_NESTING,
+          maxAliases: config.GATEWAY_MAX_ALIASES,
+          maxRootFields: config.GATEWAY_MAX_ROOT_FIELDS,
+          maxTokens: config.GATEWAY_MAX_TOKENS,
+          maxDirectives: config.GATEWAY_MAX_DIRECTIVES,
+        },
+        estimator: new CostEstimator(supergraphSdl, config.COST_DEFAULT_LIST_SIZE),
+        costMax: config.COST_MAX,
+        rateLimiter,
+      }),
     ],
   });
   started.server = apolloServer;
@@ -154,7 +193,10 @@ export async function createGateway(
     '/graphql',
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
     expressMiddleware(apolloServer, {
-      context: async ({ req }) => ({ viewer: await authenticateHeader(req.headers.authorization) }),
+      context: async ({ req }) => ({
+        viewer: await authenticateHeader(req.headers.authorization),
+        clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      }),
     }),
   );
   app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));
@@ -175,6 +217,7 @@ export async function createGateway(
     stop: async () => {
       draining = true;
       await apolloServer.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
+      await rateLimiter?.close();
     },
   };
 }

@@ -1,7 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
+import CircuitBreaker from 'opossum';
 import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
 import type { GatewayContext } from './auth';
+import { edgeMetrics } from './edge/metrics';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -16,6 +18,7 @@ export interface SubgraphDataSourceOptions {
   url: string;
   timeoutMs: number;
   logger: Logger;
+  breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeout: number };
 }
 
 /**
@@ -26,7 +29,7 @@ export interface SubgraphDataSourceOptions {
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(private readonly options: SubgraphDataSourceOptions) {
-    super({ url: options.url, fetcher: deadlineFetcher(options.timeoutMs) });
+    super({ url: options.url, fetcher: breakerFetcher(options) });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
@@ -38,6 +41,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
     const { name, logger } = this.options;
+    if ((error as { code?: unknown }).code === 'EOPENBREAKER') {
+      throw serviceUnavailable(
+        `The ${name} service is unavailable (it kept failing; the gateway retries it shortly). The rest of the graph still answers.`,
+      );
+    }
     if (!response) {
       logger.warn({ err: error, subgraph: name }, 'subgraph unreachable');
       throw serviceUnavailable(
@@ -74,6 +82,27 @@ function intendedError(error: Error): GraphQLError | undefined {
   const code = first?.extensions?.code;
   if (typeof code !== 'string' || !PASS_THROUGH_CODES.has(code)) return undefined;
   return new GraphQLError(String(first?.message ?? code), { extensions: { code } });
+}
+
+/**
+ * The deadline fetcher behind an opossum circuit breaker per subgraph: once enough calls fail
+ * (unreachable or past the deadline), calls fail at once for `resetTimeout`, then one probe
+ * goes through and a success closes the breaker. HTTP answers, even 5xx, count as successes:
+ * the subgraph is up, and its own errors say what went wrong.
+ */
+function breakerFetcher(options: SubgraphDataSourceOptions): Fetcher {
+  const breaker = new CircuitBreaker(deadlineFetcher(options.timeoutMs), {
+    timeout: false, // the deadline fetcher aborts the request itself
+    ...options.breaker,
+  });
+  const report = (state: string) => () => {
+    edgeMetrics.breakerState.inc({ subgraph: options.name, state });
+    options.logger.warn({ subgraph: options.name, state }, 'subgraph circuit breaker');
+  };
+  breaker.on('open', report('open'));
+  breaker.on('halfOpen', report('halfOpen'));
+  breaker.on('close', report('close'));
+  return (url, init) => breaker.fire(url, init) as ReturnType<Fetcher>;
 }
 
 /** Node's fetch (undici) with an abort deadline per subgraph request. */

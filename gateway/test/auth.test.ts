@@ -146,7 +146,7 @@ describe('gateway authentication (RS256 via JWKS)', () => {
   it('accepts an RS256 token signed by a key in the JWKS and forwards it', async () => {
     const token = await rs256Token('user-rs-1');
     const result = await post(gateway.url, WHOAMI, { authorization: `Bearer ${token}` });
-    expect(result.body).toEqual({ data: { whoami: { userId: 'user-rs-1', scopes: [] } } });
+    expect(result.body).toMatchObject({ data: { whoami: { userId: 'user-rs-1', scopes: [] } } });
   });
 
   it('refuses an HS256 token once JWKS is configured (no algorithm confusion)', async () => {

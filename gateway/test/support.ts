@@ -129,3 +129,46 @@ export async function post(
   });
   return { status: res.status, headers: res.headers, body: (await res.json()) as never };
 }
+
+/**
+ * An HTTP hop in front of a subgraph that counts the requests it forwards, so a test can prove
+ * the gateway refused an operation without calling the subgraph.
+ */
+export async function countingSubgraphProxy(
+  targetUrl: string,
+): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      fetch(targetUrl, {
+        method: 'POST',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host',
+          ),
+        ),
+        body: Buffer.concat(chunks),
+      })
+        .then(async (upstream) => {
+          res.writeHead(upstream.status, { 'content-type': 'application/json' });
+          res.end(Buffer.from(await upstream.arrayBuffer()));
+        })
+        .catch(() => {
+          res.writeHead(502);
+          res.end();
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -34,8 +34,21 @@ export const conflict = (message: string) => appError(ErrorCode.CONFLICT, messag
 export const serviceUnavailable = (message: string) =>
   appError(ErrorCode.SERVICE_UNAVAILABLE, message);
 
+/** The gateway's refusals, named as Apollo Router names them (API.md "Errors"). */
+export const EdgeErrorCode = {
+  MAX_DEPTH_LIMIT: 'MAX_DEPTH_LIMIT',
+  MAX_ALIASES_LIMIT: 'MAX_ALIASES_LIMIT',
+  MAX_ROOT_FIELDS_LIMIT: 'MAX_ROOT_FIELDS_LIMIT',
+  MAX_TOKENS_LIMIT: 'MAX_TOKENS_LIMIT',
+  MAX_DIRECTIVES_LIMIT: 'MAX_DIRECTIVES_LIMIT',
+  COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+} as const;
+
 const PUBLIC_CODES = new Set<string>([
   ...Object.values(ErrorCode),
+  ...Object.values(EdgeErrorCode),
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',

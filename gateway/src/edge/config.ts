@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { env } from '@shop/shared';
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/**
+ * The edge's settings (README "Configuration"), spread into the gateway's config shape. Defaults
+ * let every operation the project ships through with room to spare.
+ */
+export const edgeConfigShape = {
+  GATEWAY_MAX_DEPTH: count(12),
+  GATEWAY_MAX_NESTING: count(30),
+  GATEWAY_MAX_ALIASES: count(30),
+  GATEWAY_MAX_ROOT_FIELDS: count(20),
+  GATEWAY_MAX_TOKENS: count(5000),
+  GATEWAY_MAX_DIRECTIVES: count(50),
+  /** Estimated cost above which an operation is refused (COST_ESTIMATED_TOO_EXPENSIVE). */
+  COST_MAX: count(5000),
+  /** Assumed size of a list field without `@listSize` or a slicing argument. */
+  COST_DEFAULT_LIST_SIZE: count(10),
+  /** Rate limiting in Redis; off = nothing is counted. */
+  RATE_LIMIT_ENABLED: env.boolean(true),
+  REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis', 'rediss']),
+  /** Cost units one user (or one anonymous client IP) may spend per window. */
+  RATE_LIMIT_POINTS: count(20_000),
+  RATE_LIMIT_WINDOW_SECONDS: count(60),
+  /** The separate, tighter budget for `checkout`, in calls per window. */
+  CHECKOUT_RATE_LIMIT_POINTS: count(10),
+  CHECKOUT_RATE_LIMIT_WINDOW_SECONDS: count(60),
+  /** Key prefix, so several shops (or tests) can share one Redis. */
+  RATE_LIMIT_PREFIX: z.string().min(1).default('gateway-rl'),
+  /**
+   * express `trust proxy`: which proxies' X-Forwarded-For to believe (e.g. `loopback`,
+   * `10.0.0.0/8`, a hop count). Unset = none, so the client IP is the socket's peer.
+   */
+  TRUSTED_PROXIES: z.string().min(1).optional(),
+  /** Failure ratio (percent) over opossum's rolling window (10 s) that opens a subgraph's breaker. */
+  BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** Requests in the rolling window before the breaker may open. */
+  BREAKER_VOLUME_THRESHOLD: count(5),
+  /** How long an open breaker fails fast before letting one probe through. */
+  BREAKER_RESET_MS: env.milliseconds(10_000),
+};
