@@ -19,6 +19,7 @@
  * process, so the figures describe this setup, not a capacity estimate.
  */
 import { uniqueName } from '@shop/shared/src/testing';
+import { ms, percentile } from './benchStats';
 import {
   checkoutInput,
   startWorld,
@@ -30,13 +31,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 50);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   process.stdout.write('starting product, cart, stubs, checkout and a topic consumer…\n');

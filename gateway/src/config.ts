@@ -28,6 +28,27 @@ const httpUrl = z.string().refine(
   { message: 'expected an http(s) URL such as http://127.0.0.1:4001/graphql' },
 );
 
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/** WebSocket and subscription limits (gateway/README.md, "Subscriptions"). */
+export const subscriptionLimitsShape = {
+  /** Largest message a client may send over the WebSocket; bigger ones close it with 1009. */
+  WS_MAX_PAYLOAD_BYTES: count(64 * 1024),
+  /** A socket that has not sent connection_init by then is closed with 4408. */
+  WS_CONNECTION_INIT_TIMEOUT_MS: env.milliseconds(5000),
+  /** Server pings this often; a socket that does not pong within as long is cut. 0 = off. */
+  WS_KEEPALIVE_MS: env.milliseconds(12_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: count(50),
+  /** Per gateway instance; the next connection of that user is closed with 4429. */
+  WS_MAX_CONNECTIONS_PER_USER: count(20),
+  /** Unsent bytes a socket may hold (ws `bufferedAmount`) before it is closed with 4008. */
+  WS_MAX_BUFFERED_BYTES: count(1024 * 1024),
+  /** Messages one subscription may have waiting to be sent before its socket is closed (4008). */
+  WS_MAX_QUEUED_MESSAGES: count(100),
+  /** Supergraph reads for subscriptions in flight at once; the rest wait their turn. */
+  SUBSCRIPTION_READ_CONCURRENCY: count(4),
+};
+
 const gatewayConfigShape = {
   /** 0 = any free port (tests). */
   PORT: env.port(4000),
@@ -64,6 +85,7 @@ const gatewayConfigShape = {
   /** Where OrderStatusChanged events arrive; drives subscriptions. */
   ORDER_EVENTS_TOPIC: z.string().min(1).default('order-events'),
   ...edgeConfigShape,
+  ...subscriptionLimitsShape,
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -9,5 +9,5 @@ export { orderSubscriptions };
 export function gatewayAttachments(config: GatewayConfig, logger: Logger): HttpServerAttachment[] {
   if (!config.SUBSCRIPTIONS_ENABLED) return [];
   const kafka = createKafka({ clientId: 'gateway', brokers: config.KAFKA_BROKERS, logger });
-  return [orderSubscriptions({ kafka, topic: config.ORDER_EVENTS_TOPIC })];
+  return [orderSubscriptions({ kafka, topic: config.ORDER_EVENTS_TOPIC, limits: config })];
 }

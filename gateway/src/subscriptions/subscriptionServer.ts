@@ -1,62 +1,167 @@
 import type { GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { decodeJwt } from 'jose';
 import type { Kafka } from 'kafkajs';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Viewer } from '@shop/shared';
+import { z } from 'zod';
+import { subscriptionLimitsShape } from '../config';
 import type { HttpServerAttachment } from '../service';
 import { startOrderEventsFeed } from './orderEventsFeed';
-import { subscribeToOrderStatus } from './orderStatusChanged';
+import { subscribeToOrderStatus, type SubscriptionContext } from './orderStatusChanged';
+import { SharedOrderReads } from './sharedOrderReads';
+
+/** The WebSocket and subscription limits of the gateway configuration. */
+export type SubscriptionLimits = z.infer<typeof subscriptionLimits>;
+const subscriptionLimits = z.object(subscriptionLimitsShape);
+/** The documented defaults, for callers (tests) that pass only some limits. */
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = subscriptionLimits.parse({});
+
+/** Close codes beyond graphql-ws's own (4400, 4403, 4408, …); README lists them all. */
+export const CloseCodes = {
+  TokenExpired: 4401,
+  TooManyConnections: 4429,
+} as const;
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Connection {
+  viewer?: Viewer;
+  subscriptions: number;
+  expiry?: NodeJS.Timeout;
+}
 
 /**
  * GraphQL subscriptions over graphql-ws on the gateway's own `/graphql` URL. @apollo/gateway
- * cannot execute subscriptions, so the gateway serves them itself: `order-events` drives them
- * and each event's selection set is resolved through the supergraph (orderStatusChanged.ts).
+ * cannot execute subscriptions, so the gateway serves them itself: `order-events` triggers
+ * them and each subscriber's selection is read through the supergraph (sharedOrderReads.ts).
  * Connecting needs `{ "authorization": "Bearer <JWT>" }` in the connection parameters; a
- * missing or bad token closes the socket with 4403 Forbidden.
+ * missing or bad token closes the socket with 4403 Forbidden, and the socket is closed with
+ * 4401 when the token expires.
  */
 export function orderSubscriptions(options: {
   kafka: Kafka;
   topic: string;
   instanceId?: string;
+  limits?: Partial<SubscriptionLimits>;
 }): HttpServerAttachment {
+  const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...options.limits };
   return {
     name: 'subscriptions',
     attach: async ({ httpServer, gateway, authenticate, execute, logger }) => {
-      const feed = startOrderEventsFeed({ ...options, logger });
+      const reads = new SharedOrderReads(execute, logger, limits.SUBSCRIPTION_READ_CONCURRENCY);
+      const feed = startOrderEventsFeed({
+        ...options,
+        logger,
+        handlers: {
+          changed: (orderId, userId, version) => reads.changed(orderId, userId, version),
+          resync: () => reads.resyncAll(),
+        },
+      });
       let schema: GraphQLSchema | undefined;
       const stopFollowingSchema = gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
         schema = apiSchema;
       });
-      const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
-      const viewers = new WeakMap<object, Viewer>();
-      const server = useServer(
+      const wss = new WebSocketServer({
+        server: httpServer,
+        path: '/graphql',
+        maxPayload: limits.WS_MAX_PAYLOAD_BYTES,
+      });
+      const connections = new WeakMap<WebSocket, Connection>();
+      const connectionsPerUser = new Map<string, number>();
+      const budget = {
+        maxBufferedBytes: limits.WS_MAX_BUFFERED_BYTES,
+        maxQueuedMessages: limits.WS_MAX_QUEUED_MESSAGES,
+      };
+      const server = useServer<Record<string, unknown>, { socket: WebSocket }>(
         {
           schema: () => {
             if (!schema) throw new Error('The supergraph is not loaded yet; retry shortly.');
             return schema;
           },
+          connectionInitWaitTimeout: limits.WS_CONNECTION_INIT_TIMEOUT_MS,
           onConnect: async (ctx) => {
+            const socket = ctx.extra.socket;
             const params = ctx.connectionParams ?? {};
             const header = params.authorization ?? params.Authorization;
+            let viewer: Viewer | undefined;
             try {
-              const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-              if (!viewer) return false;
-              viewers.set(ctx.extra, viewer);
-              return true;
+              viewer = await authenticate(typeof header === 'string' ? header : undefined);
             } catch {
               return false;
             }
+            if (!viewer) return false;
+            const open = connectionsPerUser.get(viewer.userId) ?? 0;
+            if (open >= limits.WS_MAX_CONNECTIONS_PER_USER) {
+              socket.close(
+                CloseCodes.TooManyConnections,
+                `Too many connections: at most ${limits.WS_MAX_CONNECTIONS_PER_USER} per user`,
+              );
+              return false;
+            }
+            connectionsPerUser.set(viewer.userId, open + 1);
+            const connection: Connection = { viewer, subscriptions: 0 };
+            // The token was verified just now, so its exp is trustworthy; decoding suffices.
+            const exp = decodeJwt(viewer.token).exp;
+            if (exp !== undefined) {
+              const wait = Math.min(Math.max(exp * 1000 - Date.now(), 0), MAX_TIMER_MS);
+              connection.expiry = setTimeout(
+                () => socket.close(CloseCodes.TokenExpired, 'Token expired'),
+                wait,
+              );
+              connection.expiry.unref();
+            }
+            connections.set(socket, connection);
+            return true;
           },
-          context: (ctx) => ({ viewer: viewers.get(ctx.extra) }),
-          subscribe: (args) => subscribeToOrderStatus(args, { feed, execute }),
+          onDisconnect: (ctx) => releaseConnection(ctx.extra.socket),
+          onClose: (ctx) => releaseConnection(ctx.extra.socket),
+          onSubscribe: (ctx) => {
+            const connection = connections.get(ctx.extra.socket);
+            if (!connection) return undefined;
+            if (connection.subscriptions >= limits.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+              return [
+                new GraphQLError(
+                  `This connection already has ${limits.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions, the most allowed; complete one first or open another connection.`,
+                  { extensions: { code: 'BAD_USER_INPUT' } },
+                ),
+              ];
+            }
+            connection.subscriptions++;
+            return undefined;
+          },
+          onComplete: (ctx) => {
+            const connection = connections.get(ctx.extra.socket);
+            if (connection) connection.subscriptions = Math.max(0, connection.subscriptions - 1);
+          },
+          context: (ctx): SubscriptionContext => ({
+            viewer: connections.get(ctx.extra.socket)?.viewer,
+            socket: ctx.extra.socket,
+          }),
+          subscribe: (args) => subscribeToOrderStatus(args, { reads, budget }),
         },
         wss,
+        limits.WS_KEEPALIVE_MS > 0 ? limits.WS_KEEPALIVE_MS : Infinity,
       );
+
+      function releaseConnection(socket: WebSocket): void {
+        const connection = connections.get(socket);
+        if (!connection?.viewer) return;
+        connections.delete(socket);
+        clearTimeout(connection.expiry);
+        const open = (connectionsPerUser.get(connection.viewer.userId) ?? 1) - 1;
+        if (open > 0) connectionsPerUser.set(connection.viewer.userId, open);
+        else connectionsPerUser.delete(connection.viewer.userId);
+      }
+
       logger.info('subscriptions served over graphql-ws at /graphql');
       return {
         /** Resolves once new order events will reach subscribers; tests wait on it. */
         ready: feed.ready,
         dispose: async () => {
+          reads.stop();
           await server.dispose();
           stopFollowingSchema();
           await feed.stop();

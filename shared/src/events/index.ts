@@ -43,3 +43,22 @@ export const OrderStatusChangedV1 = z.object({
   status: OrderStatus,
 });
 export type OrderStatusChangedV1 = z.infer<typeof OrderStatusChangedV1>;
+
+/**
+ * V2 adds `orderVersion`: the order's `version` after this change (1 at creation, +1 on every
+ * status or refund change). Consumers use it to drop stale or repeated events and subscribers
+ * to resume (`orderStatusChanged(sinceVersion:)`). A refund change is published as this same
+ * event with the status unchanged (previousStatus = status) and the next version.
+ */
+export const OrderStatusChangedV2 = OrderStatusChangedV1.extend({
+  version: z.literal(2),
+  orderVersion: z.number().int().positive(),
+});
+export type OrderStatusChangedV2 = z.infer<typeof OrderStatusChangedV2>;
+
+/** Decodes either version, so events already in the topic (V1) stay readable after upgrade. */
+export const OrderStatusChanged = z.discriminatedUnion('version', [
+  OrderStatusChangedV1,
+  OrderStatusChangedV2,
+]);
+export type OrderStatusChanged = z.infer<typeof OrderStatusChanged>;

@@ -2,6 +2,7 @@
  * Helpers for integration tests against the real servers that `scripts/infra.sh up` starts.
  * Not exported from the package root: production code never imports test support.
  */
+import net, { type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { mintToken } from '../auth';
@@ -111,4 +112,13 @@ export async function graphqlRequest<TData = Record<string, unknown>>(
   });
   const body = (await res.json()) as { data?: TData | null; errors?: never };
   return { status: res.status, ...body };
+}
+
+/** A loopback port that was free a moment ago (bound and released), for child processes. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

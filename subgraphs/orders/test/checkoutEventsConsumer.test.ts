@@ -125,7 +125,7 @@ describe('orders consumer of checkout-events (real PostgreSQL and Kafka)', () =>
       topic: orderEventsTopic,
       messageKey: order.id,
     });
-    const payload = events.OrderStatusChangedV1.parse(outbox[0]!.payload);
+    const payload = events.OrderStatusChanged.parse(outbox[0]!.payload);
     expect(payload).toMatchObject({
       orderId: order.id,
       checkoutId: event.checkoutId,

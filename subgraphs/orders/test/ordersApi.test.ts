@@ -243,7 +243,7 @@ describe('orders subgraph API (real PostgreSQL and Kafka, over HTTP)', () => {
     const eventsOf = (orderId: string) =>
       orderEvents.messages
         .filter((m) => m.key === orderId)
-        .map((m) => events.OrderStatusChangedV1.parse(JSON.parse(m.value ?? 'null')));
+        .map((m) => events.OrderStatusChanged.parse(JSON.parse(m.value ?? 'null')));
 
     test('needs the admin scope: the owner without it gets FORBIDDEN and nothing changes', async () => {
       const user = uniqueName('user');

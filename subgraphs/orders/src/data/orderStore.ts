@@ -101,7 +101,8 @@ export class OrderStore {
         const now = new Date();
         const [order] = await tx.order.updateManyAndReturn({
           where: { id: orderId, status: current.status },
-          data: { status: to, updatedAt: now },
+          // The version moves with the status, in this transaction: one change, one version.
+          data: { status: to, updatedAt: now, version: { increment: 1 } },
         });
         if (!order) return undefined; // someone else changed it first
         await tx.outboxEvent.create({
@@ -170,17 +171,18 @@ export class OrderStore {
   ): Prisma.OutboxEventCreateInput {
     // Parsed, not just typed: a payload that breaks the contract fails here, inside the
     // transaction, instead of reaching every subscriber.
-    const payload = events.OrderStatusChangedV1.parse({
+    const payload = events.OrderStatusChangedV2.parse({
       eventId: randomUUID(),
       eventType: 'OrderStatusChanged',
-      version: 1,
+      version: 2,
       occurredAt: occurredAt.toISOString(),
       orderId: order.id,
       checkoutId: order.checkoutId,
       userId: order.userId,
       previousStatus,
       status: order.status,
-    } satisfies events.OrderStatusChangedV1);
+      orderVersion: order.version,
+    } satisfies events.OrderStatusChangedV2);
     return {
       aggregateId: order.id,
       eventType: payload.eventType,
