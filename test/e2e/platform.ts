@@ -34,6 +34,8 @@ interface ServiceSpec {
 export type SubgraphName = 'product' | 'cart' | 'checkout' | 'orders';
 
 export interface Platform {
+  /** Each subgraph's own GraphQL endpoint, for calls that bypass the gateway. */
+  subgraphUrls: Record<'product' | 'cart' | 'checkout' | 'orders', string>;
   gatewayUrl: string;
   /** Each running subgraph's GraphQL endpoint. */
   subgraphUrls: Record<SubgraphName, string>;
@@ -57,7 +59,15 @@ async function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startPlatform(kafka: Kafka): Promise<Platform> {
+export interface PlatformOptions {
+  /** Extra or overriding environment per service (benchmarks quieten logs, raise stock). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+export async function startPlatform(
+  kafka: Kafka,
+  options: PlatformOptions = {},
+): Promise<Platform> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-e2e-'));
   const [checkoutDb, ordersDb] = await Promise.all([
     createTestDatabase('e2e_checkout'),
@@ -191,7 +201,7 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
     const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
       cwd: ROOT,
-      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test' },
+      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test', ...options.env?.[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);

@@ -1,0 +1,356 @@
+/**
+ * `npm run bench:gateway`: our gateway against stock `@apollo/gateway` and Hive Gateway, on one
+ * host, over the same committed supergraph and the same running subgraphs.
+ *
+ * Starts every service as a real process on the infra servers (test/e2e/platform.ts: fresh
+ * databases and topics), a stock @apollo/gateway (scripts/bench/stockGateway.ts: same package
+ * version, default settings) and Hive Gateway (scripts/bench/hiveGateway.ts: installed into the
+ * cache on first use), both pointed at the platform's subgraphs through a copy of
+ * supergraph.graphql with their URLs. Seeds BENCH_USERS shoppers, each with one order of five
+ * products and a cart of five products, then drives each target with autocannon:
+ *
+ *   catalog  the public catalog page, identical requests: products(first: 20) name, description, price
+ *   cart     the cart page of a random one of the shoppers: five lines with product { name price }
+ *   orders   order history with items → product: orders subgraph, then product (two hops)
+ *   floor    the catalog page sent to the product subgraph directly: no gateway at all
+ *
+ * in BENCH_ROUNDS interleaved rounds after a warm-up (the order of the gateways rotates per
+ * round, so drift on a busy machine weighs on each alike). Every response is checked: non-200
+ * statuses and bodies with GraphQL errors are counted and printed. Prints req/s, p50 and p99 per
+ * gateway and shape, the ratios to stock and to Hive, and the gateway's own overhead over the
+ * direct subgraph call. Knobs: BENCH_DURATION (s per run, default 8), BENCH_CONNECTIONS (50),
+ * BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_USERS (200).
+ *
+ * Everything shares this machine's cores with the load generator, so compare the rows of one
+ * run with each other; they are not a capacity estimate.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pino from 'pino';
+import { createKafka } from '@shop/shared';
+import { graphqlRequest, infra, testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
+import { startPlatform } from '../test/e2e/platform';
+import { ensureHiveGateway, hiveGatewayArgs, HIVE_GATEWAY_VERSION } from './bench/hiveGateway';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const USERS = Number(process.env.BENCH_USERS ?? 200);
+const ROOT = path.resolve(__dirname, '..');
+
+const CATALOG = `query CatalogPage { products(first: 20) { edges { node { id name description
+  price { amount currencyCode } } } pageInfo { hasNextPage endCursor } } }`;
+const CART = `query CartPage { cart { id totalQuantity subtotal { amount currencyCode }
+  items { quantity lineTotal { amount } product { id name price { amount currencyCode } } } } }`;
+const ORDERS = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
+  items { quantity unitPrice { amount } product { id name price { amount } } } } } } }`;
+
+type Target = 'ours' | 'stock' | 'hive' | 'direct';
+type Shape = 'catalog' | 'cart' | 'orders' | 'floor';
+
+interface Run {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  non200: number;
+  graphqlErrors: number;
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The committed supergraph with each subgraph's routing URL replaced by the running one. */
+function supergraphFor(urls: Record<string, string>, dir: string): string {
+  let sdl = readFileSync(path.join(ROOT, 'supergraph.graphql'), 'utf8');
+  for (const [name, url] of Object.entries(urls)) {
+    const pattern = new RegExp(`(join__graph\\(name: "${name}", url: ")[^"]*(")`);
+    if (!pattern.test(sdl)) throw new Error(`supergraph.graphql has no subgraph named ${name}`);
+    sdl = sdl.replace(pattern, `$1${url}$2`);
+  }
+  const file = path.join(dir, 'supergraph.graphql');
+  writeFileSync(file, sdl);
+  return file;
+}
+
+function startProcess(name: string, args: string[], cwd: string, dir: string): ChildProcess {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logPath = path.join(dir, `${name}.log`);
+  const chunks: string[] = [];
+  child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+  child.on('exit', () => writeFileSync(logPath, chunks.join('')));
+  return child;
+}
+
+async function waitForGraphql(name: string, url: string, child?: ChildProcess): Promise<void> {
+  await waitFor(
+    async () => {
+      if (child && child.exitCode !== null)
+        throw new Error(`${name} exited with ${child.exitCode}`);
+      const res = await graphqlRequest(url, '{ __typename }');
+      return res.status === 200;
+    },
+    { what: `${name} to answer`, timeoutMs: 90_000, intervalMs: 250 },
+  );
+}
+
+async function seed(gatewayUrl: string): Promise<string[]> {
+  const tokens = await Promise.all(
+    Array.from({ length: USERS }, (_, i) => testToken(uniqueName(`bench${i}`))),
+  );
+  const add = `mutation ($p: ID!) { addToCart(productId: $p, quantity: 1) { id } }`;
+  const checkout = `mutation ($input: CheckoutInput!) { checkout(input: $input) { id status } }`;
+  const fillCart = async (token: string, i: number) => {
+    for (let k = 0; k < 5; k++) {
+      const res = await graphqlRequest(gatewayUrl, add, { p: String(1 + ((i + k) % 30)) }, token);
+      if (res.errors) throw new Error(`seeding a cart failed: ${res.errors[0]?.message}`);
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < tokens.length; i = next++) {
+      const token = tokens[i]!;
+      await fillCart(token, i);
+      const res = await graphqlRequest<{ checkout: { status: string } }>(
+        gatewayUrl,
+        checkout,
+        {
+          input: {
+            idempotencyKey: `bench-${i}`,
+            shippingAddress: {
+              name: 'Bench',
+              line1: '1 Main St',
+              city: 'Springfield',
+              postalCode: '12345',
+              country: 'US',
+            },
+            paymentMethod: 'card_ok',
+          },
+        },
+        token,
+      );
+      if (res.data?.checkout.status !== 'COMPLETED') {
+        throw new Error(`seeding an order failed: ${JSON.stringify(res.errors ?? res.data)}`);
+      }
+      await waitFor(
+        async () => {
+          const r = await graphqlRequest<{ orders: { edges: unknown[] } }>(
+            gatewayUrl,
+            '{ orders(first: 1) { edges { node { id } } } }',
+            {},
+            token,
+          );
+          return (r.data?.orders.edges.length ?? 0) > 0;
+        },
+        { what: 'the seeded order', timeoutMs: 30_000 },
+      );
+      await fillCart(token, i + 7);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return tokens;
+}
+
+async function measure(url: string, query: string, tokens: string[] | null, seconds: number) {
+  const body = JSON.stringify({ query });
+  let non200 = 0;
+  let graphqlErrors = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({
+          ...req,
+          headers: {
+            'content-type': 'application/json',
+            'apollo-require-preflight': 'true',
+            ...(tokens
+              ? { authorization: `Bearer ${tokens[Math.floor(Math.random() * tokens.length)]}` }
+              : {}),
+          },
+          body,
+        }),
+        onResponse: (status, responseBody) => {
+          if (status !== 200) non200++;
+          else if (responseBody.includes('"errors"')) graphqlErrors++;
+        },
+      },
+    ],
+  });
+  non200 += result.errors + result.timeouts;
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non200,
+    graphqlErrors,
+  } satisfies Run;
+}
+
+function summarise(runs: Run[]) {
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const mean = (f: (r: Run) => number) => runs.reduce((n, r) => n + f(r), 0) / runs.length;
+  return {
+    rps: requests / seconds,
+    p50: mean((r) => r.p50),
+    p99: mean((r) => r.p99),
+    non200: runs.reduce((n, r) => n + r.non200, 0),
+    graphqlErrors: runs.reduce((n, r) => n + r.graphqlErrors, 0),
+    requests,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shop-bench-gateway-'));
+  const hiveDir = ensureHiveGateway(log);
+  log(
+    'starting every service as a process (inventory, payment, product, cart, checkout, orders, gateway)…',
+  );
+  const kafka = createKafka({
+    clientId: 'bench-gateway',
+    brokers: infra.kafkaBrokers,
+    logger: pino({ level: 'silent' }),
+  });
+  const quiet = { LOG_LEVEL: 'warn' };
+  const platform = await startPlatform(kafka, {
+    env: {
+      inventory: { ...quiet, INVENTORY_SEED: '1-50=1000000' },
+      payment: quiet,
+      product: quiet,
+      cart: quiet,
+      checkout: quiet,
+      orders: quiet,
+      gateway: quiet,
+    },
+  });
+  const children: ChildProcess[] = [];
+  try {
+    const supergraph = supergraphFor(platform.subgraphUrls, dir);
+    const [stockPort, hivePort] = [await freePort(), await freePort()];
+    const stock = startProcess(
+      'stock',
+      ['--import', 'tsx', 'scripts/bench/stockGateway.ts', supergraph, String(stockPort)],
+      ROOT,
+      dir,
+    );
+    const hive = startProcess('hive', hiveGatewayArgs(hiveDir, supergraph, hivePort), hiveDir, dir);
+    children.push(stock, hive);
+    const urls: Record<Target, string> = {
+      ours: platform.gatewayUrl,
+      stock: `http://127.0.0.1:${stockPort}/graphql`,
+      hive: `http://127.0.0.1:${hivePort}/graphql`,
+      direct: platform.subgraphUrls.product,
+    };
+    await waitForGraphql('stock @apollo/gateway', urls.stock, stock);
+    await waitForGraphql(`Hive Gateway ${HIVE_GATEWAY_VERSION}`, urls.hive, hive);
+
+    log(`seeding ${USERS} shoppers (an order and a cart of five products each)…`);
+    const tokens = await seed(platform.gatewayUrl);
+
+    const shapes: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
+      { shape: 'catalog', query: CATALOG, tokens: null, targets: ['ours', 'stock', 'hive'] },
+      { shape: 'cart', query: CART, tokens, targets: ['ours', 'stock', 'hive'] },
+      { shape: 'orders', query: ORDERS, tokens, targets: ['ours', 'stock', 'hive'] },
+      { shape: 'floor', query: CATALOG, tokens: null, targets: ['direct'] },
+    ];
+    log(`warm-up: ${WARMUP} s per target and shape`);
+    for (const s of shapes)
+      for (const t of s.targets) await measure(urls[t], s.query, s.tokens, WARMUP);
+
+    const runs = new Map<string, Run[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`round ${round + 1}/${ROUNDS}`);
+      for (const s of shapes) {
+        const order = s.targets.map((_, i) => s.targets[(i + round) % s.targets.length]!);
+        for (const t of order) {
+          const key = `${s.shape}/${t}`;
+          runs.set(key, [
+            ...(runs.get(key) ?? []),
+            await measure(urls[t], s.query, s.tokens, DURATION),
+          ]);
+        }
+      }
+    }
+
+    const names: Record<Target, string> = {
+      ours: 'ours',
+      stock: 'stock @apollo/gateway',
+      hive: `Hive Gateway ${HIVE_GATEWAY_VERSION}`,
+      direct: 'product subgraph, direct',
+    };
+    log('');
+    log(
+      `${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s, Node ${process.version}; ` +
+        'p50/p99 are the mean of the rounds',
+    );
+    log(
+      'shape    target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
+    );
+    const floor = summarise(runs.get('floor/direct')!);
+    for (const s of shapes) {
+      const stock = s.targets.includes('stock') ? summarise(runs.get(`${s.shape}/stock`)!) : null;
+      const hive = s.targets.includes('hive') ? summarise(runs.get(`${s.shape}/hive`)!) : null;
+      for (const t of s.targets) {
+        const f = summarise(runs.get(`${s.shape}/${t}`)!);
+        const ratio = (base: { rps: number } | null) =>
+          base ? `${(f.rps / base.rps).toFixed(2)}×` : '';
+        log(
+          [
+            s.shape.padEnd(8),
+            names[t].padEnd(26),
+            f.rps.toFixed(0).padStart(6),
+            f.p50.toFixed(1).padStart(9),
+            f.p99.toFixed(1).padStart(8),
+            ratio(stock).padStart(8),
+            ratio(hive).padStart(7),
+            String(f.non200).padStart(9),
+            String(f.graphqlErrors).padStart(11),
+          ].join(' '),
+        );
+      }
+    }
+    const ours = summarise(runs.get('catalog/ours')!);
+    log('');
+    log(
+      `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +
+        `${(ours.p99 - floor.p99).toFixed(1)} ms at p99; ${((ours.rps / floor.rps) * 100).toFixed(0)}% ` +
+        'of the direct subgraph throughput',
+    );
+    const failures = [...runs.values()].flat().reduce((n, r) => n + r.non200 + r.graphqlErrors, 0);
+    if (failures > 0) {
+      log(`WARNING: ${failures} responses failed; the figures above count them as requests`);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await platform.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
