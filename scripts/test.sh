@@ -27,6 +27,7 @@ npm run --silent lint
 log "type check"
 npm run --silent typecheck
 
+log "helm chart: lint, render, validate"; bash scripts/check-helm.sh
 log "jest"
 results="$LOCAL/jest-results.json"
 rm -f "$results"
