@@ -7,6 +7,8 @@ cd "$ROOT"
 
 if docker_available; then
   log "Docker engine found: docker compose up (infrastructure and every service)"
+  # the image runs with NODE_ENV=production, which refuses the public local secret: a random one per run
+  export JWT_SECRET="${JWT_SECRET:-$(node -e "console.log(require('node:crypto').randomBytes(32).toString('hex'))")}"
   exec docker compose up --build
 fi
 

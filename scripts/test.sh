@@ -29,6 +29,7 @@ npm run --silent typecheck
 log "observability config check"
 bash scripts/check-observability.sh
 
+log "helm chart: lint, render, validate"; bash scripts/check-helm.sh
 log "jest"
 results="$LOCAL/jest-results.json"
 rm -f "$results"
