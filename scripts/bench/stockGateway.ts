@@ -7,7 +7,11 @@
  *   node --import tsx scripts/bench/stockGateway.ts <supergraph file> <port>
  */
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 
@@ -22,10 +26,7 @@ async function main(): Promise<void> {
     supergraphSdl: readFileSync(supergraphPath, 'utf8'),
     buildService: ({ url }) =>
       new (class extends RemoteGraphQLDataSource<Context> {
-        override willSendRequest({
-          request,
-          context,
-        }: Parameters<RemoteGraphQLDataSource<Context>['willSendRequest']>[0]) {
+        override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<Context>) {
           if (context.authorization)
             request.http?.headers.set('authorization', context.authorization);
         }

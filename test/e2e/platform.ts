@@ -34,8 +34,6 @@ interface ServiceSpec {
 export type SubgraphName = 'product' | 'cart' | 'checkout' | 'orders';
 
 export interface Platform {
-  /** Each subgraph's own GraphQL endpoint, for calls that bypass the gateway. */
-  subgraphUrls: Record<'product' | 'cart' | 'checkout' | 'orders', string>;
   gatewayUrl: string;
   /** Each running subgraph's GraphQL endpoint. */
   subgraphUrls: Record<SubgraphName, string>;
