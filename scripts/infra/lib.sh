@@ -7,6 +7,8 @@
 # Ports: see the top of each server's script (PG_PORT, REDIS_PORT, FERRET_PORT, KAFKA_PORT, ...).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# runuser, initdb's helpers and apt live in sbin, which a minimal (CI or cron) PATH may lack
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 INFRA="$ROOT/scripts/infra"
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export HOME
