@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { SUPERGRAPH_HEADER } from './compose';
 
 /**
- * `rover supergraph compose --config supergraph.yaml` through the `@apollo/rover` devDependency.
+ * `rover supergraph compose --config supergraph.yaml` through Apollo's `@apollo/rover` npm package.
  * rover composes with its ELv2 `supergraph-v<federation_version>` plugin, which it downloads on
  * first use from Apollo's site; these machines cannot reach it, and no registry ships it
  * (docs/schema-checks.md). `--skip-update` makes rover use an installed plugin or fail at once
@@ -15,8 +17,29 @@ export type RoverComposeResult =
   | { status: 'skipped'; reason: string }
   | { status: 'failed'; errors: string[] };
 
-export function roverBinary(root: string): string {
-  return path.join(root, 'node_modules', '.bin', 'rover');
+export const ROVER_VERSION = '0.41.0';
+
+/**
+ * rover installed into the cache folder (outside the repository) on first use, not as a
+ * devDependency: its wrapper lists one optional binary package per platform, and the registry
+ * these machines use serves only the Linux ones, so a lock file holding them all cannot be
+ * written here and one missing them fails `npm ci`. A plain `npm install` skips the absent ones.
+ * `root` is unused and kept so callers read the same as before.
+ */
+export function roverBinary(_root?: string): string {
+  const cache = process.env.SHOP_CACHE_DIR ?? path.join(homedir(), '.cache', 'shop-supergraph');
+  const dir = path.join(cache, `rover-${ROVER_VERSION}`);
+  const bin = path.join(dir, 'node_modules', '.bin', 'rover');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
+    execFileSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--loglevel=error', `@apollo/rover@${ROVER_VERSION}`],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
+  return bin;
 }
 
 /** rover's own sentence, e.g. "You do not have the 'supergraph-v2.14.4' plugin installed." */
@@ -33,7 +56,7 @@ export function roverCompose(root: string, committedSupergraph: string): RoverCo
     return {
       status: 'failed',
       errors: [
-        `rover does not run (${version.error?.message ?? version.stderr.trim()}); run npm ci.`,
+        `rover does not run (${version.error?.message ?? version.stderr.trim()}); run npm run schema:check again to reinstall it.`,
       ],
     };
   }
