@@ -15,7 +15,9 @@ KUBE_VERSION=1.34.0 # the Kubernetes the chart is rendered for (k8s.io/api in de
 CHART="$ROOT/deploy/helm/shop-supergraph"
 log() { printf '[check-helm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-command -v go >/dev/null || { echo "check-helm: needs Go (>= 1.25) on PATH" >&2; exit 1; }
+# the same places scripts/infra/go.sh looks: a minimal PATH may lack the machine's Go
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin:$CACHE/go/bin"
+command -v go >/dev/null || { echo "check-helm: needs Go (>= 1.25): install it or run scripts/infra.sh up" >&2; exit 1; }
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
 HELM="$CACHE/helm-$HELM_VERSION/helm"
