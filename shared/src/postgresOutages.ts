@@ -1,7 +1,9 @@
 /**
- * Tells "the database cannot be used right now" apart from "the database refused this data".
+ * Tells "PostgreSQL cannot be used right now" apart from "PostgreSQL refused this data", for the
+ * services on PostgreSQL through Prisma (orders, checkout); each one's `src/data/outages.ts`
+ * names it `isStoreUnavailable`.
  *
- * The consumer needs the difference: an outage must never dead-letter a good event (it is
+ * A consumer needs the difference: an outage must never dead-letter a good event (it is
  * retried until PostgreSQL is back), while an event the database rejects (a CHECK or a value out
  * of range) will be rejected every time, so it goes to the dead-letter topic after a few tries.
  *
@@ -67,7 +69,7 @@ function adapterCause(err: ErrorLike): { kind?: unknown; code?: unknown } | unde
   return typeof cause === 'object' && cause !== null ? cause : undefined;
 }
 
-export function isStoreUnavailable(error: unknown): boolean {
+export function isPostgresUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const err = error as ErrorLike;
   const cause = adapterCause(err);
@@ -88,5 +90,5 @@ export function isStoreUnavailable(error: unknown): boolean {
   }
   if (typeof err.message === 'string' && UNAVAILABLE_MESSAGES.test(err.message)) return true;
   // Prisma wraps some driver failures once more; look one level down.
-  return err.cause !== undefined && err.cause !== error ? isStoreUnavailable(err.cause) : false;
+  return err.cause !== undefined && err.cause !== error ? isPostgresUnavailable(err.cause) : false;
 }
