@@ -125,3 +125,26 @@ export function subgraphServerEnv(defaultPort: number) {
     JWKS_URL: z.string().url().optional(),
   };
 }
+
+/** The settings `subgraphServerEnv` reads, as every subgraph's config names them. */
+export interface SubgraphServerConfig {
+  /** 0 binds a random free port (tests). */
+  port: number;
+  host: string;
+  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
+  jwtSecret: string;
+  jwksUrl: string | undefined;
+}
+
+/** Maps the parsed `subgraphServerEnv` variables onto their camelCase names. */
+export function subgraphServerConfig(
+  c: z.infer<z.ZodObject<ReturnType<typeof subgraphServerEnv>>>,
+): SubgraphServerConfig {
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    logLevel: c.LOG_LEVEL,
+    jwtSecret: c.JWT_SECRET,
+    jwksUrl: c.JWKS_URL,
+  };
+}

@@ -11,6 +11,7 @@ export * from './kafka/superviseConsumer';
 export * from './logger';
 export * from './metrics';
 export * from './money';
+export * from './postgresOutages';
 export * from './shutdown';
 export * from './subgraphServer';
 export * as events from './events';

@@ -27,7 +27,13 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   verifyToken: TokenVerifier;
   /** Adds the subgraph's own data sources (loaders are per request) to the base context. */
   context: (base: BaseContext) => TContext | Promise<TContext>;
+  /**
+   * What the HTTP API cannot serve without, named after the server (`postgres`, `mongodb`,
+   * `sqlite`) and checked with the store's `ping()` (docs/subgraph-skeleton.md, "Readiness").
+   */
   readiness: Record<string, ReadinessCheck>;
+  /** Kafka consumers by topic: shown on /health/ready, never failing it (see healthRouter). */
+  consumers?: Record<string, () => boolean>;
   /** Host to bind; loopback unless told otherwise (containers set 0.0.0.0). */
   host?: string;
 }
@@ -71,7 +77,12 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     ApolloServerPluginDrainHttpServer({ httpServer }),
   ]);
   await server.start();
-  app.use(healthRouter(options.readiness, { draining: () => draining }));
+  app.use(
+    healthRouter(options.readiness, {
+      draining: () => draining,
+      consumers: options.consumers,
+    }),
+  );
   app.use(metricsRouter());
   app.use(
     '/graphql',

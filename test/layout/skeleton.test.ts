@@ -26,6 +26,24 @@ describe('the subgraph skeleton (docs/subgraph-skeleton.md)', () => {
   });
 });
 
+/** A config module of the skeleton's shape, as the fake subgraph's src/config.ts. */
+const FAKE_CONFIG = `import { env, loadConfig, subgraphServerEnv } from '@shop/shared';
+
+const shape = { ...subgraphServerEnv(4009), FAKE_STORE_URL: env.postgresUrl('fake') };
+
+export interface FakeConfig {
+  /** 0 binds a random free port (tests). */
+  port: number;
+  storeUrl: string;
+  consumer: { enabled: boolean; maxAttempts: number };
+}
+
+export function loadFakeConfig(environment: NodeJS.ProcessEnv = process.env): FakeConfig {
+  const c = loadConfig(shape, environment);
+  return { port: c.PORT, storeUrl: c.FAKE_STORE_URL, consumer: { enabled: true, maxAttempts: 5 } };
+}
+`;
+
 /** The checker itself, on a fake subgraph in a temporary folder: it must be able to fail. */
 describe('checkSubgraph on a fake tree', () => {
   let dir: string;
@@ -41,14 +59,18 @@ describe('checkSubgraph on a fake tree', () => {
     write('package.json', '{}');
     write('README.md', README_SECTIONS.map((s) => `## ${s}\n\ntext\n`).join('\n'));
     write('src/index.ts');
-    write('src/service.ts');
-    write('src/config.ts', 'export function loadFakeConfig() {}\n');
+    write(
+      'src/service.ts',
+      'startSubgraphServer({ readiness: { postgres: () => store.ping() } });\n',
+    );
+    write('src/config.ts', FAKE_CONFIG);
     write('src/context.ts', 'export interface Context {}\nexport function createContext() {}\n');
     write('src/resolvers/index.ts');
     write('src/resolvers/Query.ts', "import type { Row } from '../data/store';\n");
     write('src/resolvers/Thing.ts', "import { rule } from '../domain/rules';\n");
     write('src/domain/rules.ts');
     write('src/data/store.ts');
+    write('src/data/outages.ts', 'export function isStoreUnavailable() {}\n');
     write('test/thing.test.ts');
   });
   afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
@@ -84,8 +106,24 @@ describe('checkSubgraph on a fake tree', () => {
     );
     write('src/config.ts', 'export const config = {};\n');
     expect(problems()).toEqual([
-      'fake: src/config.ts exports no load<Name>Config()',
+      "fake: src/config.ts does not parse the environment with @shop/shared's loadConfig",
+      'fake: src/config.ts exports no loadFakeConfig(): FakeConfig',
+      'fake: src/config.ts exports no interface FakeConfig',
       'fake: src/context.ts exports no createContext()',
+    ]);
+  });
+
+  it('reports a config whose keys are not camelCase, or whose loader returns the raw parse', () => {
+    write(
+      'src/config.ts',
+      FAKE_CONFIG.replace('  port: number;', '  PORT: number;')
+        .replace('maxAttempts: number', 'MAX_ATTEMPTS: number')
+        .replace('): FakeConfig {', ') {'),
+    );
+    expect(problems()).toEqual([
+      'fake: src/config.ts exports no loadFakeConfig(): FakeConfig',
+      'fake: src/config.ts: FakeConfig key PORT is not camelCase',
+      'fake: src/config.ts: FakeConfig key MAX_ATTEMPTS is not camelCase',
     ]);
   });
 
@@ -109,12 +147,27 @@ describe('checkSubgraph on a fake tree', () => {
     ]);
   });
 
-  it('reports a consumer without the outage classifier', () => {
+  it('reports a subgraph without the outage classifier, consumers or not', () => {
+    rmSync(path.join(dir, 'src/data/outages.ts'));
+    expect(problems()).toEqual(['fake: missing src/data/outages.ts (isStoreUnavailable)']);
+    write('src/data/outages.ts', 'export const isStoreUnavailable = () => false;\n');
+    expect(problems()).toEqual(['fake: src/data/outages.ts exports no isStoreUnavailable()']);
+  });
+
+  it('reports a consumer run without the supervisor, and readiness beyond the store', () => {
     write('src/events/thingConsumer.ts');
+    write(
+      'src/service.ts',
+      "startSubgraphServer({ readiness: { postgres: ping, 'thing-consumer': running } });\n",
+    );
     expect(problems()).toEqual([
-      'fake: has Kafka consumers but no src/data/outages.ts (isStoreUnavailable)',
+      'fake: src/service.ts runs Kafka consumers without superviseConsumer()',
+      'fake: src/service.ts: readiness check "thing-consumer" is not a store (sqlite, mongodb, postgres)',
     ]);
-    write('src/data/outages.ts', 'export function isStoreUnavailable() {}\n');
+    write(
+      'src/service.ts',
+      'superviseConsumer((signal) => start(signal), options);\nstartSubgraphServer({ readiness: { postgres: ping } });\n',
+    );
     expect(problems()).toEqual([]);
   });
 

@@ -45,6 +45,9 @@ export const README_SECTIONS = [
   'Extending',
 ];
 
+/** Readiness checks are named after the subgraph's store server (docs/subgraph-skeleton.md). */
+export const READINESS_CHECKS = ['sqlite', 'mongodb', 'postgres'];
+
 /** Calls that build an outbound gRPC client: those live in internal-grpc/contracts only. */
 const CLIENT_CONSTRUCTION =
   /\b(connectClient|createGrpcCaller|makeGenericClientConstructor)\(|new grpc\.Client\(/;
@@ -75,6 +78,48 @@ function schemaTypes(schema: string): Set<string> {
   return new Set([...schema.matchAll(/^(?:extend\s+)?type\s+(\w+)/gm)].map((m) => m[1] as string));
 }
 
+/** camelCase: how every subgraph's code names its settings (the environment keeps UPPER_CASE). */
+const CAMEL_CASE = /^[a-z][a-zA-Z0-9]*$/;
+
+/**
+ * The config module's one shape: the environment parsed by `@shop/shared`'s `loadConfig` and
+ * mapped by `load<Name>Config` onto `interface <Name>Config`, whose keys (nested ones too) are
+ * camelCase, so `config.port` means the same in every service.
+ */
+function checkConfig(dir: string, source: string): string[] {
+  const folder = path.basename(dir);
+  const name = folder.charAt(0).toUpperCase() + folder.slice(1);
+  const problems: string[] = [];
+  if (!/^import\s+\{[^}]*\bloadConfig\b[^}]*\}\s+from\s+'@shop\/shared';/m.test(source)) {
+    problems.push("src/config.ts does not parse the environment with @shop/shared's loadConfig");
+  }
+  if (
+    !new RegExp(`export function load${name}Config\\([^)]*\\):\\s*${name}Config\\s*\\{`).test(
+      source,
+    )
+  ) {
+    problems.push(`src/config.ts exports no load${name}Config(): ${name}Config`);
+  }
+  const start = source.search(
+    new RegExp(`^export interface ${name}Config(?: extends [\\w, ]+)? \\{$`, 'm'),
+  );
+  if (start < 0) {
+    problems.push(`src/config.ts exports no interface ${name}Config`);
+    return problems;
+  }
+  const end = source.indexOf('\n}', start);
+  const body = source
+    .slice(source.indexOf('{', start) + 1, end < 0 ? undefined : end)
+    .replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  for (const match of body.matchAll(/(?:^|[{;,])\s*(\w+)\??:/gm)) {
+    const key = match[1] as string;
+    if (!CAMEL_CASE.test(key)) {
+      problems.push(`src/config.ts: ${name}Config key ${key} is not camelCase`);
+    }
+  }
+  return problems;
+}
+
 /** Problems of one subgraph folder; empty when it has the skeleton's shape. */
 export function checkSubgraph(dir: string): string[] {
   const problems: string[] = [];
@@ -96,12 +141,7 @@ export function checkSubgraph(dir: string): string[] {
     if (!SRC_ENTRIES.includes(base)) problems.push(`unknown entry src/${entry}`);
   }
 
-  if (
-    existsSync(at('src/config.ts')) &&
-    !/export function load\w*Config\(/.test(read('src/config.ts'))
-  ) {
-    problems.push('src/config.ts exports no load<Name>Config()');
-  }
+  if (existsSync(at('src/config.ts'))) problems.push(...checkConfig(dir, read('src/config.ts')));
   if (existsSync(at('src/context.ts'))) {
     const context = read('src/context.ts');
     if (!/export function createContext\(/.test(context)) {
@@ -132,13 +172,28 @@ export function checkSubgraph(dir: string): string[] {
     }
   }
 
-  const consumers = sourceFiles(at('src/events')).filter((f) => /Consumer\.ts$/.test(f));
-  if (consumers.length > 0) {
-    if (!existsSync(at('src/data/outages.ts'))) {
-      problems.push('has Kafka consumers but no src/data/outages.ts (isStoreUnavailable)');
-    } else if (!/export function isStoreUnavailable\(/.test(read('src/data/outages.ts'))) {
-      problems.push('src/data/outages.ts exports no isStoreUnavailable()');
+  if (existsSync(at('src/service.ts'))) {
+    const service = read('src/service.ts');
+    const consumers = sourceFiles(at('src/events')).filter((f) => /Consumer\.ts$/.test(f));
+    if (consumers.length > 0 && !/\bsuperviseConsumer\(/.test(service)) {
+      problems.push('src/service.ts runs Kafka consumers without superviseConsumer()');
     }
+    const readiness = /readiness:\s*\{([^}]*)\}/.exec(service);
+    if (!readiness) problems.push('src/service.ts passes no readiness checks');
+    for (const [, key] of readiness?.[1]?.matchAll(/['"]?([\w-]+)['"]?\s*:/g) ?? []) {
+      if (!READINESS_CHECKS.includes(key as string)) {
+        problems.push(
+          `src/service.ts: readiness check "${key}" is not a store (${READINESS_CHECKS.join(', ')})`,
+        );
+      }
+    }
+  }
+
+  // Every subgraph has a store, so every one says in one place which of its failures are outages.
+  if (!existsSync(at('src/data/outages.ts'))) {
+    problems.push('missing src/data/outages.ts (isStoreUnavailable)');
+  } else if (!/export function isStoreUnavailable\(/.test(read('src/data/outages.ts'))) {
+    problems.push('src/data/outages.ts exports no isStoreUnavailable()');
   }
 
   for (const file of sourceFiles(at('src'))) {

@@ -4,17 +4,16 @@ import { loadCartConfig } from './config';
 describe('cart configuration', () => {
   it('defaults to the documented ports and servers (docs/design-decisions.md), with the cache on', () => {
     expect(loadCartConfig({})).toMatchObject({
-      PORT: 4002,
-      GRPC_PORT: 50052,
-      MONGO_URL: 'mongodb://127.0.0.1:27017/shop',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      PRODUCT_GRPC_URL: '127.0.0.1:50051',
-      CART_CACHE_ENABLED: true,
+      port: 4002,
+      grpcPort: 50052,
+      mongoUrl: 'mongodb://127.0.0.1:27017/shop',
+      cache: { enabled: true, redisUrl: 'redis://127.0.0.1:6379' },
+      grpc: { product: '127.0.0.1:50051' },
     });
   });
 
   it('CART_CACHE_ENABLED=false turns the cache off', () => {
-    expect(loadCartConfig({ CART_CACHE_ENABLED: 'false' }).CART_CACHE_ENABLED).toBe(false);
+    expect(loadCartConfig({ CART_CACHE_ENABLED: 'false' }).cache.enabled).toBe(false);
   });
 
   it('names every malformed variable', () => {

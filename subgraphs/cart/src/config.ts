@@ -1,7 +1,18 @@
 import { z } from 'zod';
-import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
+import {
+  env,
+  loadConfig,
+  subgraphServerConfig,
+  subgraphServerEnv,
+  type SubgraphServerConfig,
+  Topics,
+} from '@shop/shared';
 
-export const cartConfigShape = {
+/**
+ * Every setting of the cart subgraph, read once from the environment. Defaults run it locally
+ * next to `scripts/infra.sh up` and the product subgraph; a bad value stops the process naming it.
+ */
+const shape = {
   ...subgraphServerEnv(4002),
   /** 0 binds any free port (tests); the defaults are the ports of docs/design-decisions.md. */
   GRPC_PORT: env.port(50052),
@@ -37,8 +48,51 @@ export const cartConfigShape = {
   CART_CONSUMER_RETRY_MAX_BACKOFF_MS: env.milliseconds(5000),
 };
 
-export type CartConfig = ReturnType<typeof loadCartConfig>;
+export interface CartConfig extends SubgraphServerConfig {
+  grpcPort: number;
+  mongoUrl: string;
+  /** Expired carts are swept this often where MongoDB has no TTL index. */
+  sweepIntervalMs: number;
+  cache: { enabled: boolean; redisUrl: string; commandTimeoutMs: number };
+  grpc: { product: string };
+  deadlines: { productMs: number };
+  kafkaBrokers: string[];
+  topics: { checkoutEvents: string; checkoutEventsDlq: string };
+  consumer: {
+    enabled: boolean;
+    groupId: string;
+    maxAttempts: number;
+    retryBackoffMs: number;
+    retryMaxBackoffMs: number;
+  };
+}
 
-export function loadCartConfig(source: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(cartConfigShape, source);
+/** Throws ConfigError naming every bad variable (index.ts turns that into exit status 78). */
+export function loadCartConfig(environment: NodeJS.ProcessEnv = process.env): CartConfig {
+  const c = loadConfig(shape, environment);
+  return {
+    ...subgraphServerConfig(c),
+    grpcPort: c.GRPC_PORT,
+    mongoUrl: c.MONGO_URL,
+    sweepIntervalMs: c.CART_SWEEP_INTERVAL_MS,
+    cache: {
+      enabled: c.CART_CACHE_ENABLED,
+      redisUrl: c.REDIS_URL,
+      commandTimeoutMs: c.REDIS_COMMAND_TIMEOUT_MS,
+    },
+    grpc: { product: c.PRODUCT_GRPC_URL },
+    deadlines: { productMs: c.PRODUCT_GRPC_DEADLINE_MS },
+    kafkaBrokers: c.KAFKA_BROKERS,
+    topics: {
+      checkoutEvents: c.CHECKOUT_EVENTS_TOPIC,
+      checkoutEventsDlq: c.CHECKOUT_EVENTS_DLQ_TOPIC,
+    },
+    consumer: {
+      enabled: c.CART_CONSUMER_ENABLED,
+      groupId: c.CART_CONSUMER_GROUP,
+      maxAttempts: c.CART_CONSUMER_MAX_ATTEMPTS,
+      retryBackoffMs: c.CART_CONSUMER_RETRY_BACKOFF_MS,
+      retryMaxBackoffMs: c.CART_CONSUMER_RETRY_MAX_BACKOFF_MS,
+    },
+  };
 }

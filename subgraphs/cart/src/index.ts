@@ -7,7 +7,7 @@ export { loadCartConfig } from './config';
 
 async function main() {
   const config = loadConfigOrExit(() => loadCartConfig());
-  const logger = createLogger('cart', config.LOG_LEVEL);
+  const logger = createLogger('cart', config.logLevel);
   const service = await createCartService(config, { logger });
   // stop() ends consuming checkout events first, drains HTTP and gRPC, closes Redis, MongoDB.
   installShutdown(logger, [{ name: 'cart service', close: service.stop }]);

@@ -65,9 +65,9 @@ export async function createCartService(
   config: CartConfig,
   options: CartServiceOptions = {},
 ): Promise<RunningCartService> {
-  const logger = options.logger ?? createLogger('cart', config.LOG_LEVEL);
+  const logger = options.logger ?? createLogger('cart', config.logLevel);
 
-  const mongoClient = new MongoClient(config.MONGO_URL, {
+  const mongoClient = new MongoClient(config.mongoUrl, {
     monitorCommands: options.monitorCommands ?? false,
     serverSelectionTimeoutMS: 5000,
   });
@@ -77,15 +77,15 @@ export async function createCartService(
   const sweeper = startExpirySweeper({
     store,
     logger,
-    intervalMs: ttl ? 0 : config.CART_SWEEP_INTERVAL_MS,
+    intervalMs: ttl ? 0 : config.sweepIntervalMs,
   });
 
   let cache: CartCache = new DisabledCartCache();
-  if (config.CART_CACHE_ENABLED) {
+  if (config.cache.enabled) {
     const redisCache = new RedisCartCache({
-      url: config.REDIS_URL,
+      url: config.cache.redisUrl,
       logger,
-      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeoutMs: config.cache.commandTimeoutMs,
       breakerResetMs: options.breakerResetMs,
     });
     if (!(await redisCache.waitForConnection(1000))) {
@@ -95,39 +95,43 @@ export async function createCartService(
   }
   const carts = new CartRepository({ store, cache, logger, hooks: options.hooks });
   const catalog = createProductCatalog({
-    address: config.PRODUCT_GRPC_URL,
-    deadlineMs: config.PRODUCT_GRPC_DEADLINE_MS,
+    address: config.grpc.product,
+    deadlineMs: config.deadlines.productMs,
     logger,
     breakerResetMs: options.breakerResetMs,
   });
 
   const http = await startSubgraphServer<Context>({
     name: 'cart',
-    port: config.PORT,
-    host: config.HOST,
+    port: config.port,
+    host: config.host,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     logger,
-    verifyToken: createTokenVerifier({ secret: config.JWT_SECRET, jwksUrl: config.JWKS_URL }),
+    verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
     context: (base) => createContext(base, { carts, catalog }),
     // Redis is deliberately not here: carts work without it, so its absence must not take the
     // instance out of rotation.
     readiness: { mongodb: () => store.ping() },
+    consumers: config.consumer.enabled
+      ? { 'checkout-events': () => consumer?.isRunning() ?? false }
+      : {},
   });
   const grpcServer = await startGrpcServer(
     (server) => registerCartService(server, carts, logger),
-    `${config.HOST}:${config.GRPC_PORT}`,
+    `${config.host}:${config.grpcPort}`,
   );
   logger.info({ grpcPort: grpcServer.port, ttlIndex: ttl }, 'cart gRPC service ready');
 
-  // Cart clearing. Not awaited and not part of readiness: carts are served from MongoDB whether
+  // Cart clearing. Not awaited and not failing readiness: carts are served from MongoDB whether
   // or not Kafka is reachable, so a Kafka outage must not take the instance out of rotation; the
-  // supervisor keeps trying and `cart_checkout_consumer_running` tells whether it consumes.
+  // supervisor keeps trying; /health/ready and `cart_checkout_consumer_running` tell whether
+  // it consumes.
   let consumer: SupervisedConsumer | null = null;
   let unreportConsumer: () => void = () => undefined;
-  if (config.CART_CONSUMER_ENABLED) {
+  if (config.consumer.enabled) {
     const kafka = createKafka({
       clientId: 'cart-subgraph',
-      brokers: config.KAFKA_BROKERS,
+      brokers: config.kafkaBrokers,
       logger,
       ...(options.kafkaRetry ? { retry: options.kafkaRetry } : {}),
     });
@@ -137,12 +141,12 @@ export async function createCartService(
           kafka,
           carts,
           logger,
-          topic: config.CHECKOUT_EVENTS_TOPIC,
-          deadLetterTopic: config.CHECKOUT_EVENTS_DLQ_TOPIC,
-          groupId: config.CART_CONSUMER_GROUP,
-          maxAttempts: config.CART_CONSUMER_MAX_ATTEMPTS,
-          retryBackoffMs: config.CART_CONSUMER_RETRY_BACKOFF_MS,
-          retryMaxBackoffMs: config.CART_CONSUMER_RETRY_MAX_BACKOFF_MS,
+          topic: config.topics.checkoutEvents,
+          deadLetterTopic: config.topics.checkoutEventsDlq,
+          groupId: config.consumer.groupId,
+          maxAttempts: config.consumer.maxAttempts,
+          retryBackoffMs: config.consumer.retryBackoffMs,
+          retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
           signal,
         }),
       { logger, name: 'checkout events', initialBackoffMs: options.consumerRestartBackoffMs },
@@ -153,7 +157,7 @@ export async function createCartService(
   return {
     graphqlUrl: http.url,
     // Where a client on this host dials: a wildcard bind is reachable on loopback.
-    grpcAddress: `${['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST}:${grpcServer.port}`,
+    grpcAddress: `${['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host}:${grpcServer.port}`,
     mongoClient,
     carts,
     cache,

@@ -138,13 +138,11 @@ afterAll(async () => {
 describe('cart-clearing configuration', () => {
   it('consumes checkout-events as group cart-service by default, dead-lettering to checkout-events.dlq', () => {
     expect(loadCartConfig({})).toMatchObject({
-      KAFKA_BROKERS: ['127.0.0.1:9092'],
-      CART_CONSUMER_ENABLED: true,
-      CART_CONSUMER_GROUP: 'cart-service',
-      CHECKOUT_EVENTS_TOPIC: 'checkout-events',
-      CHECKOUT_EVENTS_DLQ_TOPIC: 'checkout-events.dlq',
+      kafkaBrokers: ['127.0.0.1:9092'],
+      consumer: { enabled: true, groupId: 'cart-service' },
+      topics: { checkoutEvents: 'checkout-events', checkoutEventsDlq: 'checkout-events.dlq' },
     });
-    expect(loadCartConfig({ CART_CONSUMER_ENABLED: 'false' }).CART_CONSUMER_ENABLED).toBe(false);
+    expect(loadCartConfig({ CART_CONSUMER_ENABLED: 'false' }).consumer.enabled).toBe(false);
     expect(() => loadCartConfig({ CART_CONSUMER_MAX_ATTEMPTS: '0' })).toThrow(
       /CART_CONSUMER_MAX_ATTEMPTS/,
     );

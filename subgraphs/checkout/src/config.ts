@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { ConfigError, env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
+import {
+  ConfigError,
+  env,
+  loadConfig,
+  subgraphServerConfig,
+  subgraphServerEnv,
+  type SubgraphServerConfig,
+  Topics,
+} from '@shop/shared';
 
 /**
  * Where a test may ask the process to SIGKILL itself (CHECKOUT_CRASH_AT), to prove that
@@ -64,13 +72,7 @@ const shape = {
   CHECKOUT_CRASH_AT: z.enum(CRASH_POINTS).optional(),
 };
 
-export interface CheckoutConfig {
-  /** 0 binds a random free port (tests). */
-  port: number;
-  host: string;
-  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
-  jwtSecret: string;
-  jwksUrl: string | undefined;
+export interface CheckoutConfig extends SubgraphServerConfig {
   postgresUrl: string;
   kafkaBrokers: string[];
   checkoutEventsTopic: string;
@@ -99,11 +101,7 @@ export function loadCheckoutConfig(environment: NodeJS.ProcessEnv = process.env)
     paymentMs: c.PAYMENT_DEADLINE_MS,
   };
   return {
-    port: c.PORT,
-    host: c.HOST,
-    logLevel: c.LOG_LEVEL,
-    jwtSecret: c.JWT_SECRET,
-    jwksUrl: c.JWKS_URL,
+    ...subgraphServerConfig(c),
     postgresUrl: c.POSTGRES_URL,
     kafkaBrokers: c.KAFKA_BROKERS,
     checkoutEventsTopic: c.CHECKOUT_EVENTS_TOPIC,

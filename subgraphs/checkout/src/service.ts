@@ -117,9 +117,7 @@ export async function createCheckoutService(
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
     context: (base) => createContext(base, { checkout, store }),
-    readiness: {
-      postgres: () => prisma.$queryRaw`SELECT 1`,
-    },
+    readiness: { postgres: () => store.ping() },
   });
   logger.info({ owner: store.owner }, 'checkout saga ready');
 

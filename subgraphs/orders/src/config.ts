@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
+import {
+  env,
+  loadConfig,
+  subgraphServerConfig,
+  subgraphServerEnv,
+  type SubgraphServerConfig,
+  Topics,
+} from '@shop/shared';
 
 /**
  * Every setting of the orders subgraph, read once from the environment. Defaults run it
@@ -36,13 +43,7 @@ const shape = {
   MIGRATE_ON_START: env.boolean(true),
 };
 
-export interface OrdersConfig {
-  /** 0 binds a random free port (tests). */
-  port: number;
-  host: string;
-  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
-  jwtSecret: string;
-  jwksUrl: string | undefined;
+export interface OrdersConfig extends SubgraphServerConfig {
   postgresUrl: string;
   kafkaBrokers: string[];
   topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
@@ -61,11 +62,7 @@ export interface OrdersConfig {
 export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): OrdersConfig {
   const c = loadConfig(shape, environment);
   return {
-    port: c.PORT,
-    host: c.HOST,
-    logLevel: c.LOG_LEVEL,
-    jwtSecret: c.JWT_SECRET,
-    jwksUrl: c.JWKS_URL,
+    ...subgraphServerConfig(c),
     postgresUrl: c.POSTGRES_URL,
     kafkaBrokers: c.KAFKA_BROKERS,
     topics: {

@@ -10,16 +10,15 @@ import {
   runMigrations,
   startOutboxRelay,
   startSubgraphServer,
+  superviseConsumer,
   type OutboxRelay,
+  type SupervisedConsumer,
 } from '@shop/shared';
 import type { OrdersConfig } from './config';
 import { MIGRATIONS_DIR } from './data/migrations';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
-import {
-  startCheckoutEventsConsumer,
-  type CheckoutEventsConsumer,
-} from './events/checkoutEventsConsumer';
+import { startCheckoutEventsConsumer } from './events/checkoutEventsConsumer';
 import { resolvers } from './resolvers';
 import { createContext, type Context } from './context';
 
@@ -28,12 +27,8 @@ const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 export interface OrdersService {
   graphqlUrl: string;
   store: OrderStore;
-  /** The CheckoutCompleted consumer, separately controllable so tests can crash and restart it. */
-  consumer: {
-    start: () => Promise<void>;
-    stop: () => Promise<void>;
-    isRunning: () => boolean;
-  };
+  /** The CheckoutCompleted consumer under its supervisor; null when CONSUMER_ENABLED=false. */
+  consumer: Pick<SupervisedConsumer, 'isRunning' | 'stop'> | null;
   /** Stops taking requests and messages, finishes what is in flight, closes connections. */
   stop: () => Promise<void>;
 }
@@ -61,28 +56,27 @@ export async function createOrdersService(
   const store = new OrderStore(prisma, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
-  let consumer: CheckoutEventsConsumer | undefined;
-  const consumerControl: OrdersService['consumer'] = {
-    start: async () => {
-      if (consumer?.isRunning()) return;
-      consumer = await startCheckoutEventsConsumer({
-        kafka,
-        store,
-        logger,
-        topic: config.topics.checkoutEvents,
-        deadLetterTopic: config.topics.checkoutEventsDlq,
-        groupId: config.consumer.groupId,
-        sessionTimeoutMs: config.consumer.sessionTimeoutMs,
-        maxAttempts: config.consumer.maxAttempts,
-        retryBackoffMs: config.consumer.retryBackoffMs,
-        retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
-      });
-    },
-    stop: async () => {
-      await consumer?.stop();
-    },
-    isRunning: () => consumer?.isRunning() ?? false,
-  };
+  // Orders live in PostgreSQL, so the API serves them whether or not Kafka is reachable: the
+  // supervisor keeps starting the consumer, and /health/ready shows whether it runs.
+  const consumer: SupervisedConsumer | null = config.consumer.enabled
+    ? superviseConsumer(
+        (signal) =>
+          startCheckoutEventsConsumer({
+            kafka,
+            store,
+            logger,
+            topic: config.topics.checkoutEvents,
+            deadLetterTopic: config.topics.checkoutEventsDlq,
+            groupId: config.consumer.groupId,
+            sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            maxAttempts: config.consumer.maxAttempts,
+            retryBackoffMs: config.consumer.retryBackoffMs,
+            retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
+            signal,
+          }),
+        { logger, name: 'checkout events' },
+      )
+    : null;
 
   const relay: OutboxRelay | undefined = config.outboxRelayEnabled
     ? await startOutboxRelay({ postgresUrl: config.postgresUrl, kafka, logger })
@@ -96,43 +90,19 @@ export async function createOrdersService(
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
     context: (base) => createContext(base, { store }),
-    readiness: {
-      postgres: () => store.ping(),
-      ...(config.consumer.enabled
-        ? {
-            'checkout-events-consumer': async () => {
-              if (!consumerControl.isRunning()) throw new Error('the consumer is not running');
-            },
-          }
-        : {}),
-    },
+    readiness: { postgres: () => store.ping() },
+    consumers: consumer ? { 'checkout-events': consumer.isRunning } : {},
   });
-  // The first start is awaited, so a healthy service consumes once this function returns. If
-  // Kafka is unreachable, the API still serves orders (they live in PostgreSQL): the consumer
-  // keeps trying in the background and readiness says it is not running meanwhile.
-  let stopping = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  const startConsumer = async (attempt: number): Promise<void> => {
-    if (stopping) return;
-    try {
-      await consumerControl.start();
-    } catch (err) {
-      const retryInMs = Math.min(1000 * 2 ** attempt, 30_000);
-      logger.error({ err, retryInMs }, 'checkout-events consumer could not start; will retry');
-      retryTimer = setTimeout(() => void startConsumer(attempt + 1), retryInMs);
-    }
-  };
-  if (config.consumer.enabled) await startConsumer(0);
+  // The first start is awaited, so a healthy service consumes once this function returns.
+  await consumer?.firstAttempt;
 
   return {
     graphqlUrl: server.url,
     store,
-    consumer: consumerControl,
+    consumer,
     stop: async () => {
-      stopping = true;
-      clearTimeout(retryTimer);
       await server.stop();
-      await consumerControl.stop();
+      await consumer?.stop();
       await relay?.stop();
       await prisma.$disconnect();
     },

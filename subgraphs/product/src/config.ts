@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { env, loadConfig, subgraphServerEnv, sqliteFilePath } from '@shop/shared';
+import {
+  env,
+  loadConfig,
+  subgraphServerConfig,
+  subgraphServerEnv,
+  type SubgraphServerConfig,
+  sqliteFilePath,
+} from '@shop/shared';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const DEFAULT_DATABASE_URL = `file:${path.join(REPO_ROOT, '.local', 'product.db')}`;
@@ -34,14 +41,8 @@ const shape = {
   PRODUCT_SEED: env.boolean(true),
 };
 
-export interface ProductConfig {
-  /** 0 binds a random free port (tests). */
-  port: number;
+export interface ProductConfig extends SubgraphServerConfig {
   grpcPort: number;
-  host: string;
-  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
-  jwtSecret: string;
-  jwksUrl: string | undefined;
   /** Absolute `file:` URL. */
   databaseUrl: string;
   seed: boolean;
@@ -51,12 +52,8 @@ export interface ProductConfig {
 export function loadProductConfig(environment: NodeJS.ProcessEnv = process.env): ProductConfig {
   const c = loadConfig(shape, environment);
   return {
-    port: c.PORT,
+    ...subgraphServerConfig(c),
     grpcPort: c.GRPC_PORT,
-    host: c.HOST,
-    logLevel: c.LOG_LEVEL,
-    jwtSecret: c.JWT_SECRET,
-    jwksUrl: c.JWKS_URL,
     databaseUrl: c.PRODUCT_DATABASE_URL,
     seed: c.PRODUCT_SEED,
   };

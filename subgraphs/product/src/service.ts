@@ -75,7 +75,7 @@ export async function createProductService(
       logger,
       verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
       context: (base) => createContext(base, { store }),
-      readiness: { database: () => store.ping() },
+      readiness: { sqlite: () => store.ping() },
     });
     cleanup.push(subgraph.stop);
     const grpcAddress = `${dialHost(config.host)}:${grpc.port}`;

@@ -211,6 +211,11 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
       });
     },
 
+    /** For readiness: throws when PostgreSQL cannot answer. */
+    async ping(): Promise<void> {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+
     /** Extends this process's leases on the sessions it is driving right now. */
     async renewLeases(ids: readonly string[]): Promise<void> {
       if (ids.length === 0) return;

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { CartClient, CatalogClient } from '@shop/internal-grpc';
 import { conflict, serviceUnavailable } from '@shop/shared';
+import { isStoreUnavailable } from '../data/outages';
 import { TERMINAL_STATUSES, type SessionRecord, type SessionStore } from '../data/sessionStore';
 import { takeCartSnapshot } from './cartSnapshot';
 import { fingerprintOf, parseCheckoutInput, type CheckoutRequest } from './checkoutRequest';
@@ -113,7 +114,8 @@ export function createCheckoutCommand(deps: {
       // Duplicates share this promise, errors included, so its failure is shaped here once.
       const promise = run(userId, request, fingerprint).catch((err: unknown) => {
         if (err instanceof GraphQLError) throw err;
-        logger.error({ err, userId }, 'checkout could not finish');
+        if (isStoreUnavailable(err)) logger.warn({ err, userId }, 'checkout database unavailable');
+        else logger.error({ err, userId }, 'checkout could not finish');
         throw serviceUnavailable(
           'Checkout could not finish right now. It will be completed or cancelled automatically: ' +
             'retry with the same idempotencyKey, or follow it with checkoutSession.',

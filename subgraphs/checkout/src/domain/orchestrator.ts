@@ -15,6 +15,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from '../data/sessionStore';
+import { isStoreUnavailable } from '../data/outages';
 import { buildCheckoutCompleted, checkoutCompletedMessage } from '../events/checkoutCompleted';
 import { snapshotItems } from './sessionItems';
 import { COMPENSATIONS, isOwed, type Compensation, type StepName } from './compensations';
@@ -357,7 +358,11 @@ export function createSaga(deps: SagaDependencies) {
           log.warn('another process took this checkout over; leaving it to that one');
           return (await store.findById(session.id)) ?? session;
         }
-        log.error({ err }, 'checkout stopped on an unexpected error; recovery will retry it');
+        if (isStoreUnavailable(err)) {
+          log.warn({ err }, 'checkout database unavailable; recovery will drive this checkout on');
+        } else {
+          log.error({ err }, 'checkout stopped on an unexpected error; recovery will retry it');
+        }
         throw err;
       } finally {
         leases.drop(session.id);

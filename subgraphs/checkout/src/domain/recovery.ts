@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../data/outages';
 import type { SessionStore } from '../data/sessionStore';
 import type { Saga } from './orchestrator';
 import { sagaMetrics } from '../metrics';
@@ -44,8 +45,10 @@ export function startRecoveryLoop(options: {
             const after = await saga.drive(session, { recovering: true });
             log.info({ checkoutId: session.id, status: after.status }, 'checkout recovered');
           } catch (err) {
-            // The lease runs out again and a later pass retries.
-            log.error({ err, checkoutId: session.id }, 'recovery of a checkout failed');
+            // The lease runs out again and a later pass retries. drive() logged the outage.
+            if (!isStoreUnavailable(err)) {
+              log.error({ err, checkoutId: session.id }, 'recovery of a checkout failed');
+            }
           }
         }),
       );
@@ -60,18 +63,19 @@ export function startRecoveryLoop(options: {
     return running;
   }
 
+  const passFailed = (err: unknown) =>
+    isStoreUnavailable(err)
+      ? log.warn({ err }, 'recovery pass waits for the checkout database; will retry')
+      : log.error({ err }, 'recovery pass failed; will retry');
+
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      runOnce()
-        .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will retry'))
-        .finally(schedule);
+      runOnce().catch(passFailed).finally(schedule);
     }, options.intervalMs);
   };
   // First pass at once: a restart after a crash should not wait an interval to clean up.
-  runOnce()
-    .catch((err: unknown) => log.warn({ err }, 'recovery pass failed; will retry'))
-    .finally(schedule);
+  runOnce().catch(passFailed).finally(schedule);
 
   return {
     runOnce,

@@ -18,6 +18,8 @@ export interface CheckoutEventsConsumerOptions {
   maxAttempts: number;
   retryBackoffMs: number;
   retryMaxBackoffMs: number;
+  /** From superviseConsumer: aborting it abandons a start that has not finished. */
+  signal?: AbortSignal;
 }
 
 export type CheckoutEventsConsumer = Pick<SettledConsumer, 'isRunning' | 'stop'>;
@@ -47,7 +49,7 @@ const retries = new Counter({
  */
 export function startCheckoutEventsConsumer(
   options: CheckoutEventsConsumerOptions,
-): Promise<CheckoutEventsConsumer> {
+): Promise<SettledConsumer> {
   const log = options.logger.child({ component: 'checkout-events-consumer' });
   return startSettledConsumer({
     ...options,

@@ -3,6 +3,7 @@ import { formatCents } from '@shop/shared';
 import { grpcError, protos, type Product } from '@shop/internal-grpc';
 import type { ProductCatalogHandlers } from '@shop/internal-grpc/src/__generated__/shop/product/v1/ProductCatalog';
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../data/outages';
 import type { ProductRow, ProductStore } from '../data/productStore';
 
 /** Bounds one call's SQL (an IN list) and response; a cart holds at most 50 distinct products. */
@@ -31,7 +32,10 @@ export function productCatalogHandlers(
 ): ProductCatalogHandlers {
   const log = logger.child({ component: 'grpc-catalog' });
 
-  /** Runs the lookup, or answers INVALID_ARGUMENT / INTERNAL without leaking the cause. */
+  /**
+   * Runs the lookup, or answers INVALID_ARGUMENT, UNAVAILABLE (the catalog file is busy or
+   * unreadable: callers retry and their breakers count it) or INTERNAL, without leaking the cause.
+   */
   const lookup = <T>(
     method: string,
     requested: string[],
@@ -51,9 +55,13 @@ export function productCatalogHandlers(
     store.findByIds(ids).then(
       (found) => callback(null, respond(ids, found)),
       (err: unknown) => {
-        log.error({ err, method, ids: ids.length }, 'catalog lookup failed');
+        const unavailable = isStoreUnavailable(err);
+        log.error({ err, method, ids: ids.length, unavailable }, 'catalog lookup failed');
         callback(
-          grpcError(grpc.status.INTERNAL, 'The product catalog could not be read; retry shortly.'),
+          grpcError(
+            unavailable ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL,
+            'The product catalog could not be read; retry shortly.',
+          ),
         );
       },
     );

@@ -1,4 +1,4 @@
-import { isStoreUnavailable } from './outages';
+import { isPostgresUnavailable } from './postgresOutages';
 
 /** Error shapes as Prisma 6.19 on the pg adapter produces them (captured from real failures). */
 const known = (code: string, cause: object) =>
@@ -23,7 +23,7 @@ describe('telling a database outage from rejected data', () => {
     ['a raw socket error', Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })],
     ['pg losing the connection', new Error('Connection terminated unexpectedly')],
   ])('%s is an outage', (_what, err) => {
-    expect(isStoreUnavailable(err)).toBe(true);
+    expect(isPostgresUnavailable(err)).toBe(true);
   });
 
   test.each([
@@ -34,6 +34,6 @@ describe('telling a database outage from rejected data', () => {
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['not an error at all', 'boom'],
   ])('%s is not', (_what, err) => {
-    expect(isStoreUnavailable(err)).toBe(false);
+    expect(isPostgresUnavailable(err)).toBe(false);
   });
 });
