@@ -31,3 +31,11 @@ export {
   type CatalogGateway,
   type CatalogProduct,
 } from './client/productCatalogClient';
+export {
+  createRefundPaymentClient,
+  createRestockInventoryClient,
+  type RefundOutcome,
+  type RefundPaymentClient,
+  type RestockInventoryClient,
+} from './client/cancellationClients';
+export { createAvailabilityClient, type AvailabilityClient } from './client/availabilityClient';

@@ -3,16 +3,21 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
+import { createRefundPaymentClient, createRestockInventoryClient } from '@shop/internal-grpc';
 import {
+  createCrashHook,
   createKafka,
   createLogger,
   createTokenVerifier,
   runMigrations,
   startOutboxRelay,
   startSubgraphServer,
+  superviseConsumer,
   type OutboxRelay,
+  type SupervisedConsumer,
 } from '@shop/shared';
 import type { OrdersConfig } from './config';
+import { CancellationStore } from './data/cancellationStore';
 import { ORDERS_MIGRATIONS_DIR } from './data/migrations';
 import { createOrderLoaders } from './data/orderLoaders';
 import { OrderStore } from './data/orderStore';
@@ -21,6 +26,7 @@ import {
   startCheckoutEventsConsumer,
   type CheckoutEventsConsumer,
 } from './events/checkoutEventsConsumer';
+import { startRefundsConsumer } from './events/refundsConsumer';
 import { resolvers } from './resolvers';
 import type { Context } from './types/context';
 
@@ -29,6 +35,7 @@ const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 export interface OrdersService {
   graphqlUrl: string;
   store: OrderStore;
+  cancellations: CancellationStore;
   /** The CheckoutCompleted consumer, separately controllable so tests can crash and restart it. */
   consumer: {
     start: () => Promise<void>;
@@ -60,6 +67,7 @@ export async function createOrdersService(
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
   const store = new OrderStore(prisma, config.topics.orderEvents);
+  const cancellations = new CancellationStore(prisma, store, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
   let consumer: CheckoutEventsConsumer | undefined;
@@ -89,6 +97,44 @@ export async function createOrdersService(
     ? await startOutboxRelay({ postgresUrl: config.postgresUrl, kafka, logger })
     : undefined;
 
+  // The cancellation saga's consumer (events/refundsConsumer.ts), kept running by the shared
+  // supervisor: while Kafka is unreachable the API still cancels (the events wait in the outbox).
+  const payment = createRefundPaymentClient(
+    config.refunds.paymentGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const inventory = createRestockInventoryClient(
+    config.refunds.inventoryGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const crash = createCrashHook(config.crashAt, 'ORDERS_CRASH_AT', logger);
+  const refunds: SupervisedConsumer | undefined = config.refunds.enabled
+    ? superviseConsumer(
+        (signal) =>
+          startRefundsConsumer({
+            kafka,
+            orders: store,
+            cancellations,
+            payment,
+            inventory,
+            logger,
+            topic: config.topics.orderEvents,
+            deadLetterTopic: config.refunds.deadLetterTopic,
+            groupId: config.refunds.groupId,
+            sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            refundMaxAttempts: config.refunds.maxAttempts,
+            maxAttempts: config.consumer.maxAttempts,
+            retryBackoffMs: config.consumer.retryBackoffMs,
+            retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
+            crash,
+            signal,
+          }),
+        { logger, name: 'order cancellations' },
+      )
+    : undefined;
+
   const server = await startSubgraphServer<Context>({
     name: 'orders',
     port: config.port,
@@ -96,7 +142,7 @@ export async function createOrdersService(
     schema: buildOrdersSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-    context: (base) => ({ ...base, store, loaders: createOrderLoaders(store) }),
+    context: (base) => ({ ...base, store, cancellations, loaders: createOrderLoaders(store) }),
     readiness: {
       postgres: () => store.ping(),
       ...(config.consumer.enabled
@@ -106,8 +152,16 @@ export async function createOrdersService(
             },
           }
         : {}),
+      ...(refunds
+        ? {
+            'refunds-consumer': async () => {
+              if (!refunds.isRunning()) throw new Error('the refunds consumer is not running');
+            },
+          }
+        : {}),
     },
   });
+  await refunds?.firstAttempt;
   // The first start is awaited, so a healthy service consumes once this function returns. If
   // Kafka is unreachable, the API still serves orders (they live in PostgreSQL): the consumer
   // keeps trying in the background and readiness says it is not running meanwhile.
@@ -128,13 +182,17 @@ export async function createOrdersService(
   return {
     graphqlUrl: server.url,
     store,
+    cancellations,
     consumer: consumerControl,
     stop: async () => {
       stopping = true;
       clearTimeout(retryTimer);
       await server.stop();
       await consumerControl.stop();
+      await refunds?.stop();
       await relay?.stop();
+      payment.close();
+      inventory.close();
       await prisma.$disconnect();
     },
   };
