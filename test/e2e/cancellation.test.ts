@@ -170,10 +170,22 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     return mine();
   }
 
+  /** Product.availability as a shopper sees it, through the gateway. */
+  async function availability(id: string) {
+    return (
+      await ok<{ product: { availability: { inStock: boolean; quantityAvailable: number } } }>(
+        'query($id: ID!) { product(id: $id) { availability { inStock quantityAvailable } } }',
+        { id },
+      )
+    ).product.availability;
+  }
+
   test('the owner cancels: CANCELLED + PENDING at once, then refunded once and restocked, seen live', async () => {
     const before = (await stubs.available(['11']))['11']!;
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before });
     const order = await buy('11', 3);
     expect((await stubs.available(['11']))['11']).toBe(before - 3);
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before - 3 });
 
     const received: { orderStatusChanged: OrderView }[] = [];
     const client = createClient({
@@ -231,6 +243,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
       refundRequests: 1,
     });
     expect((await stubs.available(['11']))['11']).toBe(before);
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before });
 
     // Subscribers saw CANCELLED, then the refund's change.
     await waitFor(() => received.some((m) => m.orderStatusChanged.refund?.status === 'REFUNDED'), {
@@ -355,5 +368,37 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     const late = await cancel(shipped.id, adminToken);
     expect(codes(late)).toEqual(['BAD_USER_INPUT']);
     expect(late.errors?.[0]?.message).toMatch(/SHIPPED/);
+  });
+
+  // Last: it restarts the inventory stub (its state is in memory) with a short reservation TTL.
+  test('availability follows a reservation and its expiry; inventory down fails that field only', async () => {
+    await platform.kill('inventory', 'SIGTERM');
+    await platform.start('inventory', { RESERVATION_TTL_MS: '1500' });
+    await waitFor(async () => (await availability('20')).quantityAvailable === 100, {
+      what: 'product to see the restarted inventory',
+    });
+    await stubs.reserve(uniqueName('checkout-in-progress'), '20', 100);
+    expect(await availability('20')).toEqual({ inStock: false, quantityAvailable: 0 });
+    await waitFor(async () => (await availability('20')).quantityAvailable === 100, {
+      what: 'the reservation to expire',
+      timeoutMs: 10_000,
+    });
+
+    // One request, a page of products: their availability comes from one batched call.
+    const page = await ok<{
+      products: { edges: { node: { id: string; availability: { quantityAvailable: number } } }[] };
+    }>('{ products(first: 30) { edges { node { id availability { quantityAvailable } } } } }', {});
+    expect(page.products.edges).toHaveLength(30);
+    expect(page.products.edges.every((e) => e.node.availability.quantityAvailable >= 0)).toBe(true);
+
+    await platform.kill('inventory', 'SIGKILL');
+    const res = await gql<{ product: { name: string; availability: unknown } }>(
+      '{ product(id: "20") { name availability { inStock } } }',
+    );
+    expect(res.data?.product.name).toEqual(expect.any(String));
+    expect(res.data?.product.availability).toBeNull();
+    expect(codes(res)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(res.errors?.[0]?.message).toMatch(/Stock levels are unavailable/);
+    await platform.start('inventory');
   });
 });

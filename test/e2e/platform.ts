@@ -138,6 +138,7 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
         PORT: String(port.product),
         GRPC_PORT: String(port.productGrpc),
         PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
+        INVENTORY_GRPC_URL: `127.0.0.1:${port.inventory}`,
       },
     },
     cart: {

@@ -14,6 +14,8 @@ export interface StubState {
     refundedAmount: string;
     refundRequests: number;
   }>;
+  /** Holds units as a checkout in progress would (released when its TTL passes). */
+  reserve(checkoutId: string, productId: string, quantity: number): Promise<void>;
   close(): void;
 }
 
@@ -46,6 +48,9 @@ export function stubState(addresses: { inventory: string; payment: string }): St
         refundedAmount: res.refundedAmount,
         refundRequests: res.refundRequests,
       };
+    },
+    async reserve(checkoutId, productId, quantity) {
+      await unary((cb) => inventory.reserve({ checkoutId, items: [{ productId, quantity }] }, cb));
     },
     close() {
       inventory.close();

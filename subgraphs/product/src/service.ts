@@ -6,7 +6,7 @@ import {
   startSubgraphServer,
   type Logger,
 } from '@shop/shared';
-import { startGrpcServer } from '@shop/internal-grpc';
+import { createAvailabilityClient, startGrpcServer } from '@shop/internal-grpc';
 import type { ProductConfig } from './config';
 import { createProductContext } from './context';
 import { openProductStore, type ProductStore } from './data/productStore';
@@ -52,7 +52,12 @@ export async function createProductService(
     databaseUrl: config.databaseUrl,
     onStatement: logger.isLevelEnabled('trace') ? (sql) => logger.trace({ sql }, 'sql') : undefined,
   });
-  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  const inventory = createAvailabilityClient(
+    config.inventoryGrpcUrl,
+    config.inventoryDeadlineMs,
+    logger,
+  );
+  const cleanup: (() => Promise<void>)[] = [() => store.close(), async () => inventory.close()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
@@ -70,7 +75,7 @@ export async function createProductService(
       schema: buildProductSchema(),
       logger,
       verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-      context: (base) => createProductContext(base, store),
+      context: (base) => createProductContext(base, store, inventory),
       readiness: { database: () => store.ping() },
     });
     cleanup.push(subgraph.stop);

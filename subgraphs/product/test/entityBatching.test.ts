@@ -1,3 +1,4 @@
+import { createAvailabilityClient } from '@shop/internal-grpc';
 import { createApolloServer, runMigrations } from '@shop/shared';
 import { createProductContext } from '../src/context';
 import { openProductStore, type ProductStore } from '../src/data/productStore';
@@ -38,7 +39,14 @@ describe('federated product references are batched into one SQL query', () => {
     statements.length = 0;
     const response = await server.executeOperation(
       { query, variables },
-      { contextValue: createProductContext({ viewer: undefined, logger: silentLogger }, store) },
+      {
+        contextValue: createProductContext(
+          { viewer: undefined, logger: silentLogger },
+          store,
+          // Never called: these operations do not ask for availability.
+          createAvailabilityClient('127.0.0.1:1', 100, silentLogger),
+        ),
+      },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     return { result: response.body.singleResult, sql: [...statements] };

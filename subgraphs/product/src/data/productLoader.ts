@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { AvailabilityClient } from '@shop/internal-grpc';
 import type { ProductRow, ProductStore } from './productStore';
 
 /**
@@ -10,5 +11,20 @@ export function createProductLoader(store: ProductStore): DataLoader<string, Pro
   return new DataLoader(async (ids) => {
     const found = await store.findByIds(ids);
     return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+/**
+ * One loader per request: every `availability` of the request's products becomes one
+ * GetAvailability call, however many products the page or the cart holds. A failed call fails
+ * every product's availability of the request alike (the resolver turns it into
+ * SERVICE_UNAVAILABLE on that field only).
+ */
+export function createAvailabilityLoader(
+  inventory: AvailabilityClient,
+): DataLoader<string, number> {
+  return new DataLoader(async (ids) => {
+    const available = await inventory.availability(ids);
+    return ids.map((id) => available.get(id) ?? 0);
   });
 }

@@ -11,5 +11,10 @@ export interface ProductContext extends BaseContext {
      * share one SQL query. Null for ids that name no product.
      */
     productById: DataLoader<string, ProductRow | null>;
+    /**
+     * Units free to reserve per product id, batched: every product of a page (or of a cart the
+     * gateway resolves) shares ONE GetAvailability call to the inventory stub.
+     */
+    availabilityById: DataLoader<string, number>;
   };
 }
