@@ -3,16 +3,21 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
+import { createInventoryClient, createPaymentClient } from '@shop/internal-grpc';
 import {
+  createCrashHook,
   createKafka,
   createLogger,
   createTokenVerifier,
   runMigrations,
   startOutboxRelay,
   startSubgraphServer,
+  superviseConsumer,
   type OutboxRelay,
+  type SupervisedConsumer,
 } from '@shop/shared';
 import type { OrdersConfig } from './config';
+import { CancellationStore } from './data/cancellationStore';
 import { MIGRATIONS_DIR } from './data/migrations';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
@@ -20,6 +25,7 @@ import {
   startCheckoutEventsConsumer,
   type CheckoutEventsConsumer,
 } from './events/checkoutEventsConsumer';
+import { startRefundsConsumer } from './events/refundsConsumer';
 import { resolvers } from './resolvers';
 import { createContext, type Context } from './context';
 
@@ -28,6 +34,7 @@ const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 export interface OrdersService {
   graphqlUrl: string;
   store: OrderStore;
+  cancellations: CancellationStore;
   /** The CheckoutCompleted consumer, separately controllable so tests can crash and restart it. */
   consumer: {
     start: () => Promise<void>;
@@ -59,6 +66,7 @@ export async function createOrdersService(
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
   const store = new OrderStore(prisma, config.topics.orderEvents);
+  const cancellations = new CancellationStore(prisma, store, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
   let consumer: CheckoutEventsConsumer | undefined;
@@ -88,6 +96,44 @@ export async function createOrdersService(
     ? await startOutboxRelay({ postgresUrl: config.postgresUrl, kafka, logger })
     : undefined;
 
+  // The cancellation saga's consumer (events/refundsConsumer.ts), kept running by the shared
+  // supervisor: while Kafka is unreachable the API still cancels (the events wait in the outbox).
+  const payment = createPaymentClient(
+    config.refunds.paymentGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const inventory = createInventoryClient(
+    config.refunds.inventoryGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const crash = createCrashHook(config.crashAt, 'ORDERS_CRASH_AT', logger);
+  const refunds: SupervisedConsumer | undefined = config.refunds.enabled
+    ? superviseConsumer(
+        (signal) =>
+          startRefundsConsumer({
+            kafka,
+            orders: store,
+            cancellations,
+            payment,
+            inventory,
+            logger,
+            topic: config.topics.orderEvents,
+            deadLetterTopic: config.refunds.deadLetterTopic,
+            groupId: config.refunds.groupId,
+            sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            refundMaxAttempts: config.refunds.maxAttempts,
+            maxAttempts: config.consumer.maxAttempts,
+            retryBackoffMs: config.consumer.retryBackoffMs,
+            retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
+            crash,
+            signal,
+          }),
+        { logger, name: 'order cancellations' },
+      )
+    : undefined;
+
   const server = await startSubgraphServer<Context>({
     name: 'orders',
     port: config.port,
@@ -95,7 +141,7 @@ export async function createOrdersService(
     schema: buildOrdersSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-    context: (base) => createContext(base, { store }),
+    context: (base) => createContext(base, { store, cancellations }),
     readiness: {
       postgres: () => store.ping(),
       ...(config.consumer.enabled
@@ -105,8 +151,16 @@ export async function createOrdersService(
             },
           }
         : {}),
+      ...(refunds
+        ? {
+            'refunds-consumer': async () => {
+              if (!refunds.isRunning()) throw new Error('the refunds consumer is not running');
+            },
+          }
+        : {}),
     },
   });
+  await refunds?.firstAttempt;
   // The first start is awaited, so a healthy service consumes once this function returns. If
   // Kafka is unreachable, the API still serves orders (they live in PostgreSQL): the consumer
   // keeps trying in the background and readiness says it is not running meanwhile.
@@ -127,13 +181,17 @@ export async function createOrdersService(
   return {
     graphqlUrl: server.url,
     store,
+    cancellations,
     consumer: consumerControl,
     stop: async () => {
       stopping = true;
       clearTimeout(retryTimer);
       await server.stop();
       await consumerControl.stop();
+      await refunds?.stop();
       await relay?.stop();
+      payment.close();
+      inventory.close();
       await prisma.$disconnect();
     },
   };

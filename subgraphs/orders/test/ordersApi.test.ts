@@ -432,7 +432,7 @@ describe('orders subgraph API (real PostgreSQL and Kafka, over HTTP)', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ok',
-      checks: { postgres: 'ok', 'checkout-events-consumer': 'ok' },
+      checks: { postgres: 'ok', 'checkout-events-consumer': 'ok', 'refunds-consumer': 'ok' },
     });
   });
 });

@@ -11,4 +11,13 @@ export const Product: ProductResolvers = {
   __resolveReference: (reference, { loaders }) => loaders.productById.load(String(reference.id)),
   id: (row) => String(row.id),
   price: (row) => money(row.priceCents, row.currency),
+  /**
+   * Live from the inventory stub, batched per request. Non-null as the contract says: with
+   * inventory unreachable the loader's SERVICE_UNAVAILABLE (naming inventory) nulls the nearest
+   * nullable parent; queries that do not ask for availability never call inventory.
+   */
+  availability: async (row, _args, { loaders }) => {
+    const quantityAvailable = await loaders.availabilityById.load(String(row.id));
+    return { inStock: quantityAvailable > 0, quantityAvailable };
+  },
 };
