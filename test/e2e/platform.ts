@@ -123,7 +123,7 @@ export async function startPlatform(
     inventory: {
       entry: 'internal-grpc/stubs/inventory/main.ts',
       port: port.inventory,
-      env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-50=100' },
+      env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-220=100;221-240=0' },
     },
     payment: {
       entry: 'internal-grpc/stubs/payment/main.ts',

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { DependencyUnavailableError, type InventoryClient } from '@shop/internal-grpc';
 import { serviceUnavailable, type BaseContext, type Logger } from '@shop/shared';
-import type { ProductRow, ProductStore } from './data/productStore';
+import type { CategoryRow, ProductRow, ProductStore } from './data/productStore';
 
 /** What the product subgraph asks the inventory stub: live stock levels only. */
 export type AvailabilitySource = Pick<InventoryClient, 'availability'>;
@@ -20,6 +20,8 @@ export interface Context extends BaseContext {
      * gateway resolves) shares ONE GetAvailability call to the inventory stub.
      */
     availabilityById: DataLoader<string, number>;
+    /** Categories by id, batched: a page of products costs one category query. */
+    categoryById: DataLoader<number, CategoryRow | null>;
   };
 }
 
@@ -34,6 +36,10 @@ export function createContext(
     loaders: {
       productById: createProductLoader(deps.store),
       availabilityById: createAvailabilityLoader(deps.inventory, base.logger),
+      categoryById: new DataLoader(async (ids) => {
+        const found = await deps.store.findCategories(ids);
+        return ids.map((id) => found.get(id) ?? null);
+      }),
     },
   };
 }
