@@ -46,4 +46,5 @@ export {
   createPaymentClient,
   type ChargeOutcome,
   type PaymentClient,
+  type RefundOutcome,
 } from '../contracts/payment/paymentClient';

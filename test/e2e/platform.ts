@@ -37,12 +37,24 @@ export interface Platform {
   gatewayUrl: string;
   /** Each running subgraph's GraphQL endpoint. */
   subgraphUrls: Record<SubgraphName, string>;
-  topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
+  topics: {
+    checkoutEvents: string;
+    checkoutEventsDlq: string;
+    orderEvents: string;
+    orderEventsDlq: string;
+  };
   ordersDatabaseUrl: string;
+  /** host:port of the gRPC stubs, for tests that look at stock and charges directly. */
+  grpc: { inventory: string; payment: string };
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
-  /** Starts a stopped service again with the same settings and waits until it is ready. */
-  start: (name: ServiceName) => Promise<void>;
+  /**
+   * Starts a stopped service again with the same settings (plus `extraEnv` for this run only,
+   * e.g. a crash switch) and waits until it is ready.
+   */
+  start: (name: ServiceName, extraEnv?: Record<string, string>) => Promise<void>;
+  /** Resolves when the service's process has exited (e.g. after a crash switch fired). */
+  exited: (name: ServiceName) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -75,6 +87,7 @@ export async function startPlatform(
     checkoutEvents: uniqueName('e2e-checkout-events'),
     checkoutEventsDlq: uniqueName('e2e-checkout-events-dlq'),
     orderEvents: uniqueName('e2e-order-events'),
+    orderEventsDlq: uniqueName('e2e-order-events-dlq'),
   };
   const admin = kafka.admin();
   await admin.connect();
@@ -83,6 +96,7 @@ export async function startPlatform(
       { topic: topics.checkoutEvents, numPartitions: 3 },
       { topic: topics.checkoutEventsDlq, numPartitions: 1 },
       { topic: topics.orderEvents, numPartitions: 3 },
+      { topic: topics.orderEventsDlq, numPartitions: 1 },
     ],
     waitForLeaders: true,
   });
@@ -109,7 +123,7 @@ export async function startPlatform(
     inventory: {
       entry: 'internal-grpc/stubs/inventory/main.ts',
       port: port.inventory,
-      env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-50=100' },
+      env: { GRPC_PORT: String(port.inventory), INVENTORY_SEED: '1-220=100;221-240=0' },
     },
     payment: {
       entry: 'internal-grpc/stubs/payment/main.ts',
@@ -129,6 +143,7 @@ export async function startPlatform(
         PORT: String(port.product),
         GRPC_PORT: String(port.productGrpc),
         PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
+        INVENTORY_GRPC_URL: `127.0.0.1:${port.inventory}`,
       },
     },
     cart: {
@@ -170,7 +185,13 @@ export async function startPlatform(
         CHECKOUT_EVENTS_TOPIC: topics.checkoutEvents,
         CHECKOUT_EVENTS_DLQ_TOPIC: topics.checkoutEventsDlq,
         ORDER_EVENTS_TOPIC: topics.orderEvents,
+        ORDER_EVENTS_DLQ_TOPIC: topics.orderEventsDlq,
         CONSUMER_GROUP: uniqueName('e2e-orders-service'),
+        REFUNDS_CONSUMER_GROUP: uniqueName('e2e-orders-refunds'),
+        PAYMENT_GRPC_URL: `127.0.0.1:${port.payment}`,
+        INVENTORY_GRPC_URL: `127.0.0.1:${port.inventory}`,
+        // Refusals are retried quickly in tests.
+        CONSUMER_RETRY_BACKOFF_MS: '100',
         // A killed member must hand its partitions over quickly when the service comes back.
         CONSUMER_SESSION_TIMEOUT_MS: '6000',
       },
@@ -193,13 +214,20 @@ export async function startPlatform(
   const running = new Map<ServiceName, ChildProcess>();
   const logFile = (name: ServiceName) => path.join(dir, `${name}.log`);
 
-  async function start(name: ServiceName): Promise<void> {
+  async function start(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<void> {
     const spec = services[name];
     const log = createWriteStream(logFile(name), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
     const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
       cwd: ROOT,
-      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test', ...options.env?.[name] },
+      env: {
+        ...process.env,
+        ...common,
+        ...spec.env,
+        NODE_ENV: 'test',
+        ...options.env?.[name],
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
@@ -251,8 +279,14 @@ export async function startPlatform(
     },
     topics,
     ordersDatabaseUrl: ordersDb.url,
+    grpc: { inventory: `127.0.0.1:${port.inventory}`, payment: `127.0.0.1:${port.payment}` },
     kill,
     start,
+    exited: async (name) => {
+      const child = running.get(name);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    },
     stop: async () => {
       for (const name of [...order].reverse()) await kill(name, 'SIGTERM');
       await Promise.all([checkoutDb.drop(), ordersDb.drop()]);

@@ -32,7 +32,11 @@ export class ReservationSoldError extends Error {
   override readonly name = 'ReservationSoldError';
 }
 
-/** The inventory stub as the saga sees it; every method is idempotent per checkout id. */
+/**
+ * The inventory stub as its three callers see it: the checkout saga (reserve, confirm, release),
+ * the orders cancellation consumer (restock) and the product subgraph (availability). Every
+ * write is idempotent per checkout id.
+ */
 export interface InventoryClient {
   reserve(
     checkoutId: string,
@@ -41,6 +45,19 @@ export interface InventoryClient {
   confirm(checkoutId: string): Promise<{ reservationId: string }>;
   /** Gives the stock back; fine for a checkout that never reserved anything. */
   release(checkoutId: string): Promise<void>;
+  /**
+   * Returns a cancelled order's sold units once; `nothingToReturn` says why nothing moved when
+   * the warehouse holds no sold units for the checkout.
+   */
+  restock(
+    checkoutId: string,
+    items: readonly { productId: string; quantity: number }[],
+  ): Promise<{ restockedNow: boolean; nothingToReturn?: string }>;
+  /**
+   * Units free to reserve now (on hand minus active reservations) for every id asked, in ONE
+   * GetAvailability call; unstocked products read 0.
+   */
+  availability(productIds: readonly string[]): Promise<Map<string, number>>;
   caller: GrpcCaller;
   close(): void;
 }
@@ -121,6 +138,34 @@ export function createInventoryClient(
           throw new ReservationSoldError(err.details);
         throw err;
       }
+    },
+    async restock(checkoutId, items) {
+      try {
+        const res = await caller.call<InventoryResponse<'Restock'>>(
+          'Restock',
+          (options, callback) =>
+            client.restock({ checkoutId, items: [...items] }, options, callback),
+        );
+        return { restockedNow: res.restockedNow };
+      } catch (err) {
+        // The warehouse holds no sold units for this checkout (never reserved, or the stock
+        // already went back when its reservation expired or was released): nothing to return.
+        if (
+          hasStatus(err, grpc.status.NOT_FOUND) ||
+          hasStatus(err, grpc.status.FAILED_PRECONDITION)
+        ) {
+          return { restockedNow: false, nothingToReturn: err.details };
+        }
+        throw err;
+      }
+    },
+    async availability(productIds) {
+      const res = await caller.call<InventoryResponse<'GetAvailability'>>(
+        'GetAvailability',
+        (options, callback) =>
+          client.getAvailability({ productIds: [...productIds] }, options, callback),
+      );
+      return new Map(res.products.map((p) => [p.productId, p.quantityAvailable]));
     },
     close: () => client.close(),
   };

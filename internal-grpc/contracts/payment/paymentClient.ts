@@ -16,7 +16,20 @@ export interface ChargeOutcome {
   declineMessage: string;
 }
 
-/** The payment stub as the saga sees it; every method is idempotent per checkout id. */
+/**
+ * How a refund ended. Outages are not outcomes: they surface as DependencyUnavailableError (retry).
+ */
+export type RefundOutcome =
+  | { kind: 'refunded'; paymentId: string }
+  /** Nothing was ever charged for the checkout: nothing to give back. */
+  | { kind: 'nothing_charged' }
+  /** The provider said no; `reason` is its message, written for staff. */
+  | { kind: 'refused'; reason: string };
+
+/**
+ * The payment stub as the checkout saga and the orders cancellation consumer see it; every
+ * method is idempotent per checkout id, so a retried step or a redelivered event repeats harmlessly.
+ */
 export interface PaymentClient {
   charge(request: {
     checkoutId: string;
@@ -27,8 +40,8 @@ export interface PaymentClient {
   }): Promise<ChargeOutcome>;
   /** What happened to the checkout's charge; undefined when it was never charged. */
   getCharge(checkoutId: string): Promise<ChargeOutcome | undefined>;
-  /** Refunds the checkout's charge; a no-op when it was never charged. */
-  refund(checkoutId: string): Promise<void>;
+  /** Refunds the checkout's charge once; `nothing_charged` when it was never charged. */
+  refund(checkoutId: string): Promise<RefundOutcome>;
   caller: GrpcCaller;
   close(): void;
 }
@@ -88,9 +101,19 @@ export function createPaymentClient(
       }
     },
     async refund(checkoutId) {
-      await caller.call<PaymentResponse<'Refund'>>('Refund', (options, callback) =>
-        client.refund({ checkoutId }, options, callback),
-      );
+      try {
+        const res = await caller.call<PaymentResponse<'Refund'>>('Refund', (options, callback) =>
+          client.refund({ checkoutId }, options, callback),
+        );
+        return res.paymentId
+          ? { kind: 'refunded', paymentId: res.paymentId }
+          : { kind: 'nothing_charged' };
+      } catch (err) {
+        if (hasStatus(err, grpc.status.FAILED_PRECONDITION)) {
+          return { kind: 'refused', reason: err.details };
+        }
+        throw err;
+      }
     },
     close: () => client.close(),
   };

@@ -68,6 +68,23 @@ export function createInventoryHandlers(
         return wireReservation(reservation);
       }),
 
+    Restock: (call, callback) =>
+      answer(callback, () => {
+        const { checkoutId, items } = call.request;
+        const result = ledger.restock(checkoutId, items);
+        if (result.restockedNow) logger.info({ checkoutId, items }, 'cancelled order restocked');
+        return { restockedNow: result.restockedNow, restockRequests: result.requests };
+      }),
+
+    GetAvailability: (call, callback) =>
+      answer(callback, () => ({
+        // An empty request asks about nothing (GetStock's "list everything" is not wanted here).
+        products: (call.request.productIds.length
+          ? ledger.getStock(call.request.productIds)
+          : []
+        ).map((level) => ({ productId: level.productId, quantityAvailable: level.available })),
+      })),
+
     SetStock: (call, callback) =>
       answer(callback, () => {
         const level = ledger.setAvailable(call.request.productId, call.request.available);

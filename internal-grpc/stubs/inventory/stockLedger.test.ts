@@ -234,6 +234,39 @@ describe('StockLedger', () => {
     });
   });
 
+  describe('restock', () => {
+    it('returns a confirmed order’s units once per checkout, however often asked', () => {
+      const { ledger } = ledgerWith({ '1': 10, '2': 5 });
+      const items = [
+        { productId: '1', quantity: 3 },
+        { productId: '2', quantity: 1 },
+      ];
+      ledger.reserve('co-r', items);
+      ledger.confirm('co-r');
+      expect(level(ledger, '1')).toMatchObject({ available: 7 });
+      expect(ledger.restock('co-r', items)).toEqual({ restockedNow: true, requests: 1 });
+      expect(ledger.restock('co-r', items)).toEqual({ restockedNow: false, requests: 2 });
+      expect(level(ledger, '1')).toMatchObject({ available: 10, reserved: 0 });
+      expect(level(ledger, '2')).toMatchObject({ available: 5 });
+    });
+
+    it('refuses what was never sold: unknown, unconfirmed, or more than the checkout bought', () => {
+      const { ledger } = ledgerWith({ '1': 10 });
+      const line = [{ productId: '1', quantity: 2 }];
+      expect(() => ledger.restock('nobody', line)).toThrow(ReservationNotFoundError);
+      ledger.reserve('co-a', line);
+      expect(() => ledger.restock('co-a', line)).toThrow(ReservationNotActiveError);
+      ledger.confirm('co-a');
+      expect(() => ledger.restock('co-a', [{ productId: '1', quantity: 3 }])).toThrow(
+        InvalidReservationRequestError,
+      );
+      expect(() => ledger.restock('co-a', [{ productId: '9', quantity: 1 }])).toThrow(
+        InvalidReservationRequestError,
+      );
+      expect(level(ledger, '1')).toMatchObject({ available: 8 });
+    });
+  });
+
   describe('stock levels', () => {
     it('lists every stocked product in id order when asked for none in particular', () => {
       const { ledger } = ledgerWith({ '10': 1, '2': 2, '1': 3 });

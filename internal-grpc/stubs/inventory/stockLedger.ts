@@ -104,6 +104,8 @@ export class StockLedger {
    * forward, so insertion order is expiry order and a sweep stops at the first one not yet due.
    */
   private readonly active = new Map<string, Reservation>();
+  /** Restock calls per checkout: one entry means its stock already went back (idempotency). */
+  private readonly restocks = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly newReservationId: () => string;
@@ -213,6 +215,41 @@ export class StockLedger {
       this.finish(reservation, 'RELEASED');
     }
     return snapshot(reservation);
+  }
+
+  /**
+   * Returns the sold units of a cancelled order to stock, once per checkout. Only a CONFIRMED
+   * reservation has sold stock to return; `lines` may not return more of a product than it sold
+   * (a caller bug would otherwise create stock). A repeat adds nothing: restockedNow false.
+   */
+  restock(
+    checkoutId: string,
+    lines: readonly ReservationLine[],
+  ): { restockedNow: boolean; requests: number } {
+    this.expireDue();
+    const reservation = this.find(checkoutId);
+    const items = mergeLines(lines);
+    const seen = this.restocks.get(checkoutId);
+    if (seen !== undefined) {
+      this.restocks.set(checkoutId, seen + 1);
+      return { restockedNow: false, requests: seen + 1 };
+    }
+    if (reservation.status !== 'CONFIRMED') {
+      throw new ReservationNotActiveError(
+        `reservation ${reservation.id} for checkout ${checkoutId} is ${reservation.status}, not CONFIRMED: it sold nothing to return`,
+        snapshot(reservation),
+      );
+    }
+    const sold = new Map(reservation.items.map((l) => [l.productId, l.quantity]));
+    const tooMany = items.find((l) => l.quantity > (sold.get(l.productId) ?? 0));
+    if (tooMany) {
+      throw new InvalidReservationRequestError(
+        `checkout ${checkoutId} sold ${sold.get(tooMany.productId) ?? 0} of product ${tooMany.productId}; cannot restock ${tooMany.quantity}`,
+      );
+    }
+    for (const { productId, quantity } of items) this.entryOf(productId).onHand += quantity;
+    this.restocks.set(checkoutId, 1);
+    return { restockedNow: true, requests: 1 };
   }
 
   /** For tests and local runs: sets what is free to reserve, leaving reservations alone. */

@@ -8,7 +8,9 @@
  * inclusive numeric range `first-last` (only when both ends are digits, so an id such as
  * "sku-x" stays one id). Later entries override earlier ones. An empty value stocks nothing.
  */
-export const DEFAULT_INVENTORY_SEED = '1-50=100';
+// The demo catalog is ids 1–240 (subgraphs/product/src/data/seedCatalog.ts): all stocked but the
+// last 20, which are sold out so `products(filter: { inStock })` has something to leave out.
+export const DEFAULT_INVENTORY_SEED = '1-220=100;221-240=0';
 
 /** A range bigger than this is almost certainly a typo (1-100000 instead of 1-100). */
 const MAX_RANGE = 10_000;

@@ -29,7 +29,20 @@ export const DETERMINISTIC_TOKENS: Readonly<Record<string, DeclineCode | 'succee
   card_declined: 'card_declined',
   insufficient_funds: 'insufficient_funds',
   expired_card: 'expired_card',
+  card_refund_refused: 'succeed',
 };
+
+/** Tokens whose charge succeeds but whose refund the provider refuses (refund-failure paths). */
+export const REFUND_REFUSED_TOKENS: ReadonlySet<string> = new Set(['card_refund_refused']);
+
+/** What staff are told when the provider refuses a refund: why, and what a person can do. */
+export const REFUND_REFUSED_MESSAGE =
+  'The payment provider refused the refund: the card account is closed. Refund the customer by bank transfer and record it.';
+
+/** The provider refused to give the money back; nothing changed, retrying may not help. */
+export class RefundRefusedError extends Error {
+  override readonly name = 'RefundRefusedError';
+}
 
 export interface ChargeRequest {
   checkoutId: string;
@@ -48,6 +61,10 @@ export interface ChargeRecord extends ChargeRequest {
   chargedCents: number;
   /** Charge calls received for this checkout, duplicates included. */
   requests: number;
+  /** Money given back for this checkout: chargedCents once refunded, never more. */
+  refundedCents: number;
+  /** Refund calls received for this checkout, repeats and refusals included. */
+  refundRequests: number;
 }
 
 export class InvalidChargeRequestError extends Error {
@@ -79,6 +96,8 @@ interface Entry {
   status: ChargeStatus | undefined;
   declineCode: DeclineCode | undefined;
   chargedCents: number;
+  refundedCents: number;
+  refundRequests: number;
   settled: Promise<void>;
 }
 
@@ -120,6 +139,8 @@ export class ChargeBook {
       status: undefined,
       declineCode: undefined,
       chargedCents: 0,
+      refundedCents: 0,
+      refundRequests: 0,
       settled: Promise.resolve(),
     };
     // Stored before the first await: from here on, a duplicate finds this entry.
@@ -147,8 +168,16 @@ export class ChargeBook {
     const entry = this.entries.get(checkoutId);
     if (!entry) return undefined;
     await entry.settled;
+    entry.refundRequests += 1;
     const refundedNow = entry.status === 'SUCCEEDED';
-    if (refundedNow) entry.status = 'REFUNDED';
+    if (refundedNow && REFUND_REFUSED_TOKENS.has(entry.request.paymentMethod)) {
+      throw new RefundRefusedError(REFUND_REFUSED_MESSAGE);
+    }
+    if (refundedNow) {
+      entry.status = 'REFUNDED';
+      // Added, not assigned, so that a second refund of one checkout would show as twice the amount.
+      entry.refundedCents += entry.chargedCents;
+    }
     return { record: recordOf(entry), refundedNow };
   }
 
@@ -216,5 +245,7 @@ function recordOf(entry: Entry): ChargeRecord {
     declineCode: entry.declineCode,
     chargedCents: entry.chargedCents,
     requests: entry.requests,
+    refundedCents: entry.refundedCents,
+    refundRequests: entry.refundRequests,
   };
 }

@@ -8,6 +8,7 @@ import {
   ChargeMismatchError,
   DECLINE_MESSAGES,
   InvalidChargeRequestError,
+  RefundRefusedError,
   type ChargeBook,
   type ChargeRecord,
   type ChargeRequest,
@@ -63,13 +64,25 @@ export function createPaymentHandlers(
       answer(callback, async () => {
         const refund = await book.refund(call.request.checkoutId);
         // Never charged: nothing to give back.
-        if (!refund) return { paymentId: '', status: 'CHARGE_STATUS_UNSPECIFIED' as const };
+        if (!refund) {
+          return {
+            paymentId: '',
+            status: 'CHARGE_STATUS_UNSPECIFIED' as const,
+            refundRequests: 0,
+            refundedAmount: '0.00',
+          };
+        }
         if (refund.refundedNow) {
           metrics.refunds.inc();
           const { checkoutId, paymentId, amountCents } = refund.record;
           logger.info({ checkoutId, paymentId, amount: formatCents(amountCents) }, 'refunded');
         }
-        return { paymentId: refund.record.paymentId, status: refund.record.status };
+        return {
+          paymentId: refund.record.paymentId,
+          status: refund.record.status,
+          refundRequests: refund.record.refundRequests,
+          refundedAmount: formatCents(refund.record.refundedCents),
+        };
       }),
   };
 }
@@ -102,6 +115,8 @@ function toWire(record: ChargeRecord): ChargeResponseInput {
     currencyCode: record.currencyCode,
     chargedAmount: formatCents(record.chargedCents),
     chargeRequests: record.requests,
+    refundedAmount: formatCents(record.refundedCents),
+    refundRequests: record.refundRequests,
   };
 }
 
@@ -109,6 +124,10 @@ function toServiceError(err: unknown, logger: Logger): grpc.ServiceError {
   if (isServiceError(err)) return err;
   if (err instanceof InvalidChargeRequestError) {
     return grpcError(grpc.status.INVALID_ARGUMENT, err.message);
+  }
+  if (err instanceof RefundRefusedError) {
+    logger.warn({ err }, 'refund refused');
+    return grpcError(grpc.status.FAILED_PRECONDITION, err.message);
   }
   if (err instanceof ChargeMismatchError) {
     logger.warn({ err }, 'charge repeated with a different request');

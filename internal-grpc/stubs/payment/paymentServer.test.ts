@@ -62,6 +62,8 @@ describe('payment stub over gRPC', () => {
       currencyCode: 'USD',
       chargedAmount: '1329.98',
       chargeRequests: 1,
+      refundedAmount: '0.00',
+      refundRequests: 0,
     });
   });
 
@@ -99,20 +101,43 @@ describe('payment stub over gRPC', () => {
     const charged = await api.charge({ checkoutId: 'refund-1' });
     const refunds = await Promise.all([1, 2, 3].map(() => api.refund('refund-1')));
     for (const refund of refunds) {
-      expect(refund).toEqual({ paymentId: charged.paymentId, status: 'REFUNDED' });
+      expect(refund).toMatchObject({
+        paymentId: charged.paymentId,
+        status: 'REFUNDED',
+        refundedAmount: '1329.98',
+      });
     }
     expect(await api.getCharge('refund-1')).toMatchObject({
       status: 'REFUNDED',
       chargedAmount: '1329.98',
+      refundedAmount: '1329.98',
+      refundRequests: 3,
     });
     expect(await api.refund('never-charged')).toEqual({
       paymentId: '',
       status: 'CHARGE_STATUS_UNSPECIFIED',
+      refundRequests: 0,
+      refundedAmount: '0.00',
     });
     const declined = await api.charge({ checkoutId: 'refund-2', paymentMethod: 'card_declined' });
-    expect(await api.refund('refund-2')).toEqual({
+    expect(await api.refund('refund-2')).toMatchObject({
       paymentId: declined.paymentId,
       status: 'DECLINED',
+      refundedAmount: '0.00',
+    });
+  });
+
+  it('refuses the refund of card_refund_refused with a reason a person can act on, every time', async () => {
+    await api.charge({ checkoutId: 'refused-1', paymentMethod: 'card_refund_refused' });
+    for (let i = 0; i < 2; i++) {
+      const err = await failure(api.refund('refused-1'));
+      expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(err.details).toMatch(/card account is closed.*bank transfer/);
+    }
+    expect(await api.getCharge('refused-1')).toMatchObject({
+      status: 'SUCCEEDED',
+      refundedAmount: '0.00',
+      refundRequests: 2,
     });
   });
 

@@ -62,3 +62,26 @@ export const OrderStatusChanged = z.discriminatedUnion('version', [
   OrderStatusChangedV2,
 ]);
 export type OrderStatusChanged = z.infer<typeof OrderStatusChanged>;
+
+/**
+ * An order was cancelled: its money is owed back and its sold units go back to stock. Written
+ * to the orders outbox in the cancelling transaction; the orders-refunds consumer refunds and
+ * restocks (both idempotent per checkoutId) and then records the refund's outcome.
+ */
+export const OrderCancelledV1 = z.object({
+  eventId: z.string().uuid(),
+  eventType: z.literal('OrderCancelled'),
+  version: z.literal(1),
+  occurredAt: z.string().datetime(),
+  orderId: z.string().uuid(),
+  checkoutId: z.string().uuid(),
+  userId: z.string().min(1),
+  reason: z.string().nullable(),
+  /** The order total: what the refund gives back. */
+  amount: decimal,
+  currency: z.string().length(3),
+  items: z
+    .array(z.object({ productId: z.string().min(1), quantity: z.number().int().positive() }))
+    .min(1),
+});
+export type OrderCancelledV1 = z.infer<typeof OrderCancelledV1>;

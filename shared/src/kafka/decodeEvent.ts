@@ -72,3 +72,12 @@ export function decodeCheckoutCompleted(
     schema: events.CheckoutCompletedV1,
   });
 }
+
+/** OrderCancelled v1 as read from order-events (by the orders-refunds consumer). */
+export function decodeOrderCancelled(value: Buffer | null): DecodedEvent<events.OrderCancelledV1> {
+  return decodeEvent(value, {
+    eventType: 'OrderCancelled',
+    version: 1,
+    schema: events.OrderCancelledV1,
+  });
+}

@@ -31,4 +31,21 @@ describe('orders configuration', () => {
     expect(load).toThrow(/CONSUMER_MAX_ATTEMPTS/);
     expect(load).toThrow(/OUTBOX_RELAY_ENABLED/);
   });
+
+  test('the refund saga: stubs on loopback, three refusals; the crash switch only under NODE_ENV=test', () => {
+    expect(loadOrdersConfig({}).refunds).toMatchObject({
+      enabled: true,
+      groupId: 'orders-refunds',
+      paymentGrpcUrl: '127.0.0.1:50054',
+      inventoryGrpcUrl: '127.0.0.1:50053',
+      maxAttempts: 3,
+    });
+    expect(() => loadOrdersConfig({ ORDERS_CRASH_AT: 'AFTER_REFUND' })).toThrow(/ORDERS_CRASH_AT/);
+    expect(() => loadOrdersConfig({ ORDERS_CRASH_AT: 'SOMEWHERE', NODE_ENV: 'test' })).toThrow(
+      /ORDERS_CRASH_AT/,
+    );
+    expect(loadOrdersConfig({ ORDERS_CRASH_AT: 'AFTER_REFUND', NODE_ENV: 'test' }).crashAt).toBe(
+      'AFTER_REFUND',
+    );
+  });
 });

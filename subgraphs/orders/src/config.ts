@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ConfigError,
   env,
   loadConfig,
   subgraphServerConfig,
@@ -7,6 +8,7 @@ import {
   type SubgraphServerConfig,
   Topics,
 } from '@shop/shared';
+import { REFUND_CRASH_POINTS, type RefundCrashPoint } from './events/refundsConsumer';
 
 /**
  * Every setting of the orders subgraph, read once from the environment. Defaults run it
@@ -37,6 +39,24 @@ const shape = {
   /** First retry delay; it doubles per attempt up to CONSUMER_RETRY_MAX_BACKOFF_MS. */
   CONSUMER_RETRY_BACKOFF_MS: env.milliseconds(200),
   CONSUMER_RETRY_MAX_BACKOFF_MS: env.milliseconds(5000),
+  /** Where OrderCancelled messages that cannot be processed go (the refunds consumer's DLQ). */
+  ORDER_EVENTS_DLQ_TOPIC: z.string().min(1).default(Topics.orderEventsDlq),
+  /** Runs the cancellation consumer (refund + restock, group REFUNDS_CONSUMER_GROUP) here. */
+  REFUNDS_CONSUMER_ENABLED: env.boolean(true),
+  REFUNDS_CONSUMER_GROUP: z.string().min(1).default('orders-refunds'),
+  /** The payment stub (Refund) and the inventory stub (Restock), for cancellations. */
+  PAYMENT_GRPC_URL: env.hostPort('127.0.0.1:50054'),
+  INVENTORY_GRPC_URL: env.hostPort('127.0.0.1:50053'),
+  /** Deadline of one Refund or Restock call; an unanswered call is retried (both idempotent). */
+  GRPC_DEADLINE_MS: env.milliseconds(10_000),
+  /**
+   * Refusals of a refund by the payment provider before it is recorded FAILED with the
+   * provider's reason for staff (retried with the consumer backoff in between).
+   */
+  REFUND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** TEST ONLY: SIGKILL this process at a point of the refund saga; refused unless NODE_ENV=test. */
+  ORDERS_CRASH_AT: z.enum(REFUND_CRASH_POINTS).optional(),
+  NODE_ENV: z.string().optional(),
   /** Publishes this database's outbox (OrderStatusChanged) to Kafka from this process. */
   OUTBOX_RELAY_ENABLED: env.boolean(true),
   /** Applies pending prisma/orders/migrations at start (off when a deploy step does it). */
@@ -57,10 +77,26 @@ export interface OrdersConfig extends SubgraphServerConfig {
   };
   outboxRelayEnabled: boolean;
   migrateOnStart: boolean;
+  refunds: {
+    enabled: boolean;
+    groupId: string;
+    deadLetterTopic: string;
+    paymentGrpcUrl: string;
+    inventoryGrpcUrl: string;
+    deadlineMs: number;
+    maxAttempts: number;
+  };
+  crashAt: RefundCrashPoint | undefined;
 }
 
 export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): OrdersConfig {
   const c = loadConfig(shape, environment);
+  // A production process that could be told to kill itself mid-refund is a loaded gun.
+  if (c.ORDERS_CRASH_AT !== undefined && c.NODE_ENV !== 'test') {
+    throw new ConfigError([
+      `ORDERS_CRASH_AT: is a test-only crash switch, refused unless NODE_ENV=test (got NODE_ENV=${JSON.stringify(c.NODE_ENV ?? null)})`,
+    ]);
+  }
   return {
     ...subgraphServerConfig(c),
     postgresUrl: c.POSTGRES_URL,
@@ -80,5 +116,15 @@ export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): 
     },
     outboxRelayEnabled: c.OUTBOX_RELAY_ENABLED,
     migrateOnStart: c.MIGRATE_ON_START,
+    refunds: {
+      enabled: c.REFUNDS_CONSUMER_ENABLED,
+      groupId: c.REFUNDS_CONSUMER_GROUP,
+      deadLetterTopic: c.ORDER_EVENTS_DLQ_TOPIC,
+      paymentGrpcUrl: c.PAYMENT_GRPC_URL,
+      inventoryGrpcUrl: c.INVENTORY_GRPC_URL,
+      deadlineMs: c.GRPC_DEADLINE_MS,
+      maxAttempts: c.REFUND_MAX_ATTEMPTS,
+    },
+    crashAt: c.ORDERS_CRASH_AT,
   };
 }

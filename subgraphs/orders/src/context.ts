@@ -1,11 +1,14 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/shared';
 import { isUuid } from './domain/orderCursor';
+import type { CancellationStore } from './data/cancellationStore';
 import type { OrderItemRow, OrderRow, OrderStore } from './data/orderStore';
 
 /** The one context every orders resolver gets: the verified viewer plus per-request loaders. */
 export interface Context extends BaseContext {
   store: OrderStore;
+  /** The cancellation saga's first, transactional step. */
+  cancellations: CancellationStore;
   loaders: {
     /** An order's items in checkout order; one query per request for all orders in it. */
     itemsByOrderId: DataLoader<string, OrderItemRow[]>;
@@ -17,8 +20,16 @@ export interface Context extends BaseContext {
 }
 
 /** Per request: fresh loaders, so batching and caching never cross requests. */
-export function createContext(base: BaseContext, deps: { store: OrderStore }): Context {
-  return { ...base, store: deps.store, loaders: createLoaders(deps.store) };
+export function createContext(
+  base: BaseContext,
+  deps: { store: OrderStore; cancellations: CancellationStore },
+): Context {
+  return {
+    ...base,
+    store: deps.store,
+    cancellations: deps.cancellations,
+    loaders: createLoaders(deps.store),
+  };
 }
 
 /**

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { Logger } from 'pino';
+import { createInventoryClient, createPaymentClient } from '@shop/internal-grpc';
 import {
+  createCrashHook,
   createKafka,
   createLogger,
   createTokenVerifier,
@@ -15,10 +17,12 @@ import {
   type SupervisedConsumer,
 } from '@shop/shared';
 import type { OrdersConfig } from './config';
+import { CancellationStore } from './data/cancellationStore';
 import { MIGRATIONS_DIR } from './data/migrations';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
 import { startCheckoutEventsConsumer } from './events/checkoutEventsConsumer';
+import { startRefundsConsumer } from './events/refundsConsumer';
 import { resolvers } from './resolvers';
 import { createContext, type Context } from './context';
 
@@ -27,6 +31,7 @@ const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 export interface OrdersService {
   graphqlUrl: string;
   store: OrderStore;
+  cancellations: CancellationStore;
   /** The CheckoutCompleted consumer under its supervisor; null when CONSUMER_ENABLED=false. */
   consumer: Pick<SupervisedConsumer, 'isRunning' | 'stop'> | null;
   /** Stops taking requests and messages, finishes what is in flight, closes connections. */
@@ -54,6 +59,7 @@ export async function createOrdersService(
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
   const store = new OrderStore(prisma, config.topics.orderEvents);
+  const cancellations = new CancellationStore(prisma, store, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
   // Orders live in PostgreSQL, so the API serves them whether or not Kafka is reachable: the
@@ -82,6 +88,44 @@ export async function createOrdersService(
     ? await startOutboxRelay({ postgresUrl: config.postgresUrl, kafka, logger })
     : undefined;
 
+  // The cancellation saga's consumer (events/refundsConsumer.ts), kept running by the shared
+  // supervisor: while Kafka is unreachable the API still cancels (the events wait in the outbox).
+  const payment = createPaymentClient(
+    config.refunds.paymentGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const inventory = createInventoryClient(
+    config.refunds.inventoryGrpcUrl,
+    config.refunds.deadlineMs,
+    logger,
+  );
+  const crash = createCrashHook(config.crashAt, 'ORDERS_CRASH_AT', logger);
+  const refunds: SupervisedConsumer | undefined = config.refunds.enabled
+    ? superviseConsumer(
+        (signal) =>
+          startRefundsConsumer({
+            kafka,
+            orders: store,
+            cancellations,
+            payment,
+            inventory,
+            logger,
+            topic: config.topics.orderEvents,
+            deadLetterTopic: config.refunds.deadLetterTopic,
+            groupId: config.refunds.groupId,
+            sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            refundMaxAttempts: config.refunds.maxAttempts,
+            maxAttempts: config.consumer.maxAttempts,
+            retryBackoffMs: config.consumer.retryBackoffMs,
+            retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
+            crash,
+            signal,
+          }),
+        { logger, name: 'order cancellations' },
+      )
+    : undefined;
+
   const server = await startSubgraphServer<Context>({
     name: 'orders',
     port: config.port,
@@ -89,21 +133,28 @@ export async function createOrdersService(
     schema: buildOrdersSchema(),
     logger,
     verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-    context: (base) => createContext(base, { store }),
+    context: (base) => createContext(base, { store, cancellations }),
     readiness: { postgres: () => store.ping() },
-    consumers: consumer ? { 'checkout-events': consumer.isRunning } : {},
+    consumers: {
+      ...(consumer ? { 'checkout-events': consumer.isRunning } : {}),
+      ...(refunds ? { 'order-cancellations': refunds.isRunning } : {}),
+    },
   });
-  // The first start is awaited, so a healthy service consumes once this function returns.
-  await consumer?.firstAttempt;
+  // The first starts are awaited, so a healthy service consumes once this function returns.
+  await Promise.all([consumer?.firstAttempt, refunds?.firstAttempt]);
 
   return {
     graphqlUrl: server.url,
     store,
+    cancellations,
     consumer,
     stop: async () => {
       await server.stop();
       await consumer?.stop();
+      await refunds?.stop();
       await relay?.stop();
+      payment.close();
+      inventory.close();
       await prisma.$disconnect();
     },
   };

@@ -433,7 +433,7 @@ describe('orders subgraph API (real PostgreSQL and Kafka, over HTTP)', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       checks: { postgres: 'ok' },
-      consumers: { 'checkout-events': 'running' },
+      consumers: { 'checkout-events': 'running', 'order-cancellations': 'running' },
     });
   });
 });

@@ -39,6 +39,10 @@ const shape = {
   PRODUCT_DATABASE_URL: sqliteUrl(DEFAULT_DATABASE_URL),
   /** Inserts the demo catalog's missing products at start; off for a real catalog. */
   PRODUCT_SEED: env.boolean(true),
+  /** The inventory stub, for `Product.availability` (one GetAvailability call per request). */
+  INVENTORY_GRPC_URL: env.hostPort('127.0.0.1:50053'),
+  /** Deadline of that call; past it (or with inventory down) availability is SERVICE_UNAVAILABLE. */
+  INVENTORY_DEADLINE_MS: env.milliseconds(2_000),
 };
 
 export interface ProductConfig extends SubgraphServerConfig {
@@ -46,6 +50,8 @@ export interface ProductConfig extends SubgraphServerConfig {
   /** Absolute `file:` URL. */
   databaseUrl: string;
   seed: boolean;
+  inventoryGrpcUrl: string;
+  inventoryDeadlineMs: number;
 }
 
 /** Throws ConfigError naming every bad variable (index.ts turns that into exit status 78). */
@@ -56,5 +62,7 @@ export function loadProductConfig(environment: NodeJS.ProcessEnv = process.env):
     grpcPort: c.GRPC_PORT,
     databaseUrl: c.PRODUCT_DATABASE_URL,
     seed: c.PRODUCT_SEED,
+    inventoryGrpcUrl: c.INVENTORY_GRPC_URL,
+    inventoryDeadlineMs: c.INVENTORY_DEADLINE_MS,
   };
 }

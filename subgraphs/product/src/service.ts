@@ -9,7 +9,7 @@ import {
   startSubgraphServer,
   type Logger,
 } from '@shop/shared';
-import { startGrpcServer } from '@shop/internal-grpc';
+import { createInventoryClient, startGrpcServer } from '@shop/internal-grpc';
 import type { ProductConfig } from './config';
 import { createContext } from './context';
 import { MIGRATIONS_DIR } from './data/migrations';
@@ -56,7 +56,12 @@ export async function createProductService(
     databaseUrl: config.databaseUrl,
     onStatement: logger.isLevelEnabled('trace') ? (sql) => logger.trace({ sql }, 'sql') : undefined,
   });
-  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  const inventory = createInventoryClient(
+    config.inventoryGrpcUrl,
+    config.inventoryDeadlineMs,
+    logger,
+  );
+  const cleanup: (() => Promise<void>)[] = [() => store.close(), async () => inventory.close()];
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
@@ -74,7 +79,7 @@ export async function createProductService(
       schema: buildProductSchema(),
       logger,
       verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
-      context: (base) => createContext(base, { store }),
+      context: (base) => createContext(base, { store, inventory }),
       readiness: { sqlite: () => store.ping() },
     });
     cleanup.push(subgraph.stop);

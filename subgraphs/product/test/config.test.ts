@@ -20,6 +20,8 @@ describe('product configuration', () => {
       grpcPort: 50051,
       host: '127.0.0.1',
       seed: true,
+      inventoryGrpcUrl: '127.0.0.1:50053',
+      inventoryDeadlineMs: 2000,
       databaseUrl: `file:${path.resolve(__dirname, '../../../.local/product.db')}`,
     });
   });

@@ -1,3 +1,4 @@
+import { createInventoryClient } from '@shop/internal-grpc';
 import { createApolloServer, runMigrations } from '@shop/shared';
 import { createContext, type Context } from '../src/context';
 import { openProductStore, type ProductStore } from '../src/data/productStore';
@@ -36,7 +37,13 @@ describe('federated product references are batched into one SQL query', () => {
     statements.length = 0;
     const response = await server.executeOperation(
       { query, variables },
-      { contextValue: createContext({ viewer: undefined, logger: silentLogger }, { store }) },
+      {
+        contextValue: createContext(
+          { viewer: undefined, logger: silentLogger },
+          // Never called: these operations do not ask for availability.
+          { store, inventory: createInventoryClient('127.0.0.1:1', 100, silentLogger) },
+        ),
+      },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     return { result: response.body.singleResult, sql: [...statements] };

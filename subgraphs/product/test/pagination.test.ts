@@ -4,8 +4,8 @@ import type { ProductService } from '../src/service';
 import { startProductService, tempDatabase } from './support';
 
 const PAGE = `
-  query Page($first: Int, $after: String) {
-    products(first: $first, after: $after) {
+  query Page($first: Int, $after: String, $sortBy: ProductSort = NEWEST) {
+    products(first: $first, after: $after, sortBy: $sortBy) {
       totalCount
       edges { cursor node { id name price { amount currencyCode } } }
       pageInfo { hasNextPage endCursor }
@@ -19,6 +19,9 @@ interface PageData {
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
   };
 }
+
+/** The seed's ids, newest (highest) first: NEWEST order. */
+const NEWEST_IDS = Array.from({ length: 240 }, (_, i) => String(240 - i));
 
 describe('browsing the catalog page by page (over HTTP)', () => {
   const db = tempDatabase();
@@ -34,27 +37,27 @@ describe('browsing the catalog page by page (over HTTP)', () => {
     db.remove();
   });
 
-  test('following endCursor visits every product once, in id order, then stops', async () => {
+  test('following endCursor visits every product once, newest first, then stops', async () => {
     const seen: string[] = [];
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const res = await page({ first: 7, after });
+      const res = await page({ first: 50, after });
       expect(res.errors).toBeUndefined();
       const { edges, pageInfo, totalCount } = res.data!.products;
-      expect(totalCount).toBe(30);
+      expect(totalCount).toBe(240);
       seen.push(...edges.map((e) => e.node.id));
       pages += 1;
       expect(pageInfo.endCursor).toBe(edges.at(-1)?.cursor ?? null);
       if (!pageInfo.hasNextPage) break;
       after = pageInfo.endCursor;
     }
-    expect(pages).toBe(5); // 7 + 7 + 7 + 7 + 2
-    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+    expect(pages).toBe(5); // 50 × 4 + 40
+    expect(seen).toEqual(NEWEST_IDS);
   });
 
   test('the first page defaults to 20 products and shows prices as decimal strings', async () => {
-    const res = await page({});
+    const res = await page({ sortBy: 'PRICE_DESC' });
     const { edges, pageInfo } = res.data!.products;
     expect(edges).toHaveLength(20);
     expect(pageInfo.hasNextPage).toBe(true);
@@ -69,12 +72,19 @@ describe('browsing the catalog page by page (over HTTP)', () => {
     const first = await page({ first: 5 });
     const third = first.data!.products.edges[2]!;
     const next = await page({ first: 2, after: third.cursor });
-    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(['4', '5']);
+    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(NEWEST_IDS.slice(3, 5));
   });
 
-  test('the last page says there is no next page; first: 100 gets the whole catalog', async () => {
-    const all = await page({ first: 100 });
-    expect(all.data!.products.edges).toHaveLength(30);
+  test('the last page says there is no next page; nothing follows it', async () => {
+    let after: string | null = null;
+    for (const expected of [100, 100]) {
+      const full = await page({ first: 100, after });
+      expect(full.data!.products.edges).toHaveLength(expected);
+      expect(full.data!.products.pageInfo.hasNextPage).toBe(true);
+      after = full.data!.products.pageInfo.endCursor;
+    }
+    const all = await page({ first: 100, after });
+    expect(all.data!.products.edges).toHaveLength(40);
     expect(all.data!.products.pageInfo.hasNextPage).toBe(false);
     const past = await page({ first: 5, after: all.data!.products.pageInfo.endCursor });
     expect(past.data!.products.edges).toEqual([]);
@@ -127,18 +137,18 @@ describe('browsing the catalog page by page (over HTTP)', () => {
   // Last: it changes the catalog the other tests count.
   test('a cursor stays valid when its product is deleted and others are added', async () => {
     const first = await page({ first: 10 });
-    const cursor = first.data!.products.pageInfo.endCursor; // after product 10
+    const cursor = first.data!.products.pageInfo.endCursor; // after product 231
     const sqlite = new Database(db.file);
     try {
-      sqlite.prepare('DELETE FROM products WHERE id = 10').run();
+      sqlite.prepare('DELETE FROM products WHERE id = 231').run();
       sqlite
-        .prepare("INSERT INTO products (id, name, price_cents) VALUES (31, 'Cable Ties', 499)")
+        .prepare("INSERT INTO products (id, name, price_cents) VALUES (241, 'Cable Ties', 499)")
         .run();
     } finally {
       sqlite.close();
     }
     const next = await page({ first: 3, after: cursor });
-    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(['11', '12', '13']);
-    expect(next.data!.products.totalCount).toBe(30);
+    expect(next.data!.products.edges.map((e) => e.node.id)).toEqual(['230', '229', '228']);
+    expect(next.data!.products.totalCount).toBe(240);
   });
 });

@@ -7,8 +7,9 @@ import { MIGRATIONS_DIR } from '../src/service';
 import { startProductService, tempDatabase } from './support';
 
 describe('the demo catalog seed', () => {
-  test('holds the plan’s five products at ids 1–5 with exact prices, and at least 25 in all', () => {
-    expect(SEED_PRODUCTS.length).toBeGreaterThanOrEqual(25);
+  test('holds the plan’s five products at ids 1–5 with exact prices, and at least 200 in all', () => {
+    expect(SEED_PRODUCTS.length).toBeGreaterThanOrEqual(200);
+    expect(SEED_PRODUCTS.map((p) => p.id)).toEqual(SEED_PRODUCTS.map((_, i) => i + 1));
     expect(SEED_PRODUCTS.slice(0, 5).map((p) => [p.id, p.name, p.priceCents])).toEqual([
       [1, 'Laptop', 129999],
       [2, 'Mouse', 2999],
@@ -16,7 +17,11 @@ describe('the demo catalog seed', () => {
       [4, 'Monitor', 39999],
       [5, 'Headphones', 24999],
     ]);
-    expect(new Set(SEED_PRODUCTS.map((p) => p.name)).size).toBe(SEED_PRODUCTS.length);
+    // Ties on purpose, so the sorts' tie-breaks are tested: repeated names and prices.
+    expect(new Set(SEED_PRODUCTS.map((p) => p.name)).size).toBeLessThan(SEED_PRODUCTS.length);
+    expect(new Set(SEED_PRODUCTS.map((p) => p.priceCents)).size).toBeLessThan(60);
+    // Several categories, each with products.
+    expect(new Set(SEED_PRODUCTS.map((p) => p.categoryId)).size).toBeGreaterThanOrEqual(6);
   });
 
   test('seeding twice inserts once, and keeps a price changed in between', async () => {
@@ -52,7 +57,7 @@ describe('the demo catalog seed', () => {
 
       expect(res.data?.products.totalCount).toBe(SEED_PRODUCTS.length);
       const sqlite = new Database(db.file, { readonly: true });
-      expect(sqlite.prepare('SELECT count(*) AS n FROM _migrations').get()).toEqual({ n: 1 });
+      expect(sqlite.prepare('SELECT count(*) AS n FROM _migrations').get()).toEqual({ n: 2 });
       sqlite.close();
     } finally {
       db.remove();

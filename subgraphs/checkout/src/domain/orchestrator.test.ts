@@ -10,6 +10,7 @@ import {
   ReservationGoneError,
   ReservationSoldError,
   type ChargeOutcome,
+  type RefundOutcome,
 } from '@shop/internal-grpc';
 import { Prisma } from '../__generated__/prisma/client';
 import type { CrashPoint } from '../config';
@@ -76,7 +77,7 @@ function world(session: SessionRecord = newSession()) {
     release: async (): Promise<void> => undefined,
     charge: async (): Promise<ChargeOutcome> => SUCCEEDED,
     getCharge: async (): Promise<ChargeOutcome | undefined> => undefined,
-    refund: async (): Promise<void> => undefined,
+    refund: async (): Promise<RefundOutcome> => ({ kind: 'refunded', paymentId: 'pay-1' }),
   };
   const guard = (from: string) => {
     if (row.status !== from) throw new LeaseLostError(row.id);

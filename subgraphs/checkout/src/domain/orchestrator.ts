@@ -275,7 +275,9 @@ export async function compensate(
   }
   if (refundPending) {
     try {
-      await payment.refund(session.id);
+      const refund = await payment.refund(session.id);
+      // A refusal needs a person, not a retry: fail loudly as before the outcome was typed.
+      if (refund.kind === 'refused') throw new Error(`refund refused: ${refund.reason}`);
       refundPending = false;
     } catch (err) {
       if (!(err instanceof DependencyUnavailableError)) throw err;

@@ -164,7 +164,8 @@ export class OrderStore {
     await this.prisma.$queryRaw`SELECT 1`;
   }
 
-  private statusChangedOutboxRow(
+  /** The OrderStatusChanged outbox row of a change to `order` (also used by the cancellation store). */
+  statusChangedOutboxRow(
     order: OrderRow,
     previousStatus: OrderStatus | null,
     occurredAt: Date,

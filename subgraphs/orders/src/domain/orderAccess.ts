@@ -8,6 +8,9 @@ export const ADMIN_SCOPE = 'admin';
  * scope, who must be able to look at an order they are about to move along. Nobody else, and
  * callers make "not yours" look exactly like "does not exist" so ids reveal nothing.
  */
-export function canReadOrder(viewer: Viewer, order: { userId: string }): boolean {
+export function canReadOrder(
+  viewer: Pick<Viewer, 'userId' | 'scopes'>,
+  order: { userId: string },
+): boolean {
   return order.userId === viewer.userId || viewer.scopes.has(ADMIN_SCOPE);
 }

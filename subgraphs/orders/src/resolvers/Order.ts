@@ -16,6 +16,18 @@ export const Order: OrderResolvers = {
   },
   total: (order) => moneyFromCents(order.totalCents, order.currency),
   // Items are priced in their order's currency; it travels with them to OrderItem's resolvers.
+  refund: (order) => {
+    if (!order.refundStatus || order.refundAmountCents === null || !order.refundRequestedAt) {
+      return null; // not cancelled, or cancelled before refunds existed
+    }
+    return {
+      status: order.refundStatus,
+      amount: moneyFromCents(order.refundAmountCents, order.currency),
+      requestedAt: order.refundRequestedAt,
+      refundedAt: order.refundRefundedAt,
+      failureReason: order.refundFailureReason,
+    };
+  },
   items: async (order, _args, { loaders }) =>
     (await loaders.itemsByOrderId.load(order.id)).map((item) => ({
       ...item,

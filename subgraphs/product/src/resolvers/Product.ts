@@ -11,4 +11,19 @@ export const Product: ProductResolvers = {
   __resolveReference: (reference, { loaders }) => loaders.productById.load(String(reference.id)),
   id: (row) => String(row.id),
   price: (row) => money(row.priceCents, row.currency),
+  /** Batched per request; every product's category exists (a foreign key), so never null. */
+  category: async (row, _args, { loaders }) => {
+    const category = await loaders.categoryById.load(row.categoryId);
+    if (!category) throw new Error(`product ${row.id} names missing category ${row.categoryId}`);
+    return category;
+  },
+  /**
+   * Live from the inventory stub, batched per request. Non-null as the contract says: with
+   * inventory unreachable the loader's SERVICE_UNAVAILABLE (naming inventory) nulls the nearest
+   * nullable parent; queries that do not ask for availability never call inventory.
+   */
+  availability: async (row, _args, { loaders }) => {
+    const quantityAvailable = await loaders.availabilityById.load(String(row.id));
+    return { inStock: quantityAvailable > 0, quantityAvailable };
+  },
 };

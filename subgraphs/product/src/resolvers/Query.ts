@@ -1,12 +1,23 @@
 import type { QueryResolvers } from '../__generated__/resolvers-types';
-import { decodeProductCursor, pageSize } from '../domain/productCursor';
+import { browseCatalog } from '../domain/catalogBrowse';
 
-/** The catalog is public: neither field needs a viewer. */
+/** The catalog is public: no field needs a viewer. */
 export const Query: QueryResolvers = {
-  products: (_parent, { first, after }, { store }) => {
-    const size = pageSize(first);
-    const afterId = after == null ? undefined : decodeProductCursor(after);
-    return store.page(size, afterId);
-  },
+  products: (_parent, args, { store, loaders }) =>
+    browseCatalog(
+      {
+        store,
+        // Through the request's loader: one GetAvailability for the filter, and the page's
+        // `availability` fields then read the same answers without a second call.
+        availability: async (ids) => {
+          const units = await Promise.all(
+            ids.map((id) => loaders.availabilityById.load(String(id))),
+          );
+          return new Map(ids.map((id, i) => [id, units[i]!]));
+        },
+      },
+      args,
+    ),
   product: (_parent, { id }, { loaders }) => loaders.productById.load(id),
+  categories: (_parent, _args, { store }) => store.categories(),
 };
