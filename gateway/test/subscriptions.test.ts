@@ -56,9 +56,19 @@ describe('orderStatusChanged through the gateway', () => {
   let checkoutTopic: string;
   let gatewayA: RunningGateway;
   let gatewayB: RunningGateway;
-  let startGateway: (limits?: Partial<SubscriptionLimits>) => Promise<RunningGateway>;
+  let startGateway: (
+    limits?: Partial<SubscriptionLimits>,
+    env?: Record<string, string>,
+  ) => Promise<RunningGateway>;
   let orderTopic: string;
   let orderId: string;
+  /** The orders service's own store: changes committed back to back, faster than a read. */
+  let orderStore: {
+    changeStatus: (
+      id: string,
+      to: 'PROCESSING' | 'SHIPPED' | 'DELIVERED',
+    ) => Promise<{ kind: string }>;
+  };
   const alice = uniqueName('alice');
   let aliceToken: string;
   let adminToken: string;
@@ -106,9 +116,11 @@ describe('orderStatusChanged through the gateway', () => {
       }),
     );
     stoppables.unshift(orders);
+    orderStore = orders.store;
 
-    startGateway = async (limits = {}) => {
+    startGateway = async (limits = {}, env = {}) => {
       const config = loadGatewayConfig({
+        ...env,
         PORT: '0',
         LOG_LEVEL: 'silent',
         JWT_SECRET: TEST_JWT_SECRET,
@@ -290,7 +302,7 @@ describe('orderStatusChanged through the gateway', () => {
     return { user, token, orderId: await createOrder(user, token) };
   }
 
-  test('every subscriber of a busy order gets its changes once, in version order, from one read per change', async () => {
+  test('every subscriber of a busy order gets each change once, in order, even when they commit back to back', async () => {
     const { token, orderId: id } = await newCustomer();
     const subs = [gatewayA, gatewayB].flatMap((g) =>
       Array.from({ length: 8 }, () => follow(connect(g, token), id)),
@@ -300,9 +312,10 @@ describe('orderStatusChanged through the gateway', () => {
     });
     const readsBefore = await counter(gatewayA, 'gateway_subscription_reads_total');
 
-    const expected: Record<number, string> = { 1: 'CONFIRMED' };
-    for (const status of ['PROCESSING', 'SHIPPED', 'DELIVERED']) {
-      expected[await setStatus(status, id)] = status;
+    // No waiting between the changes: all three commit before the gateways have read the first,
+    // so reading "the order now" would skip versions 2 and 3.
+    for (const status of ['PROCESSING', 'SHIPPED', 'DELIVERED'] as const) {
+      expect((await orderStore.changeStatus(id, status)).kind).toBe('changed');
     }
     for (const sub of subs) {
       await waitFor(() => sub.received.at(-1)?.data?.orderStatusChanged?.version === 4, {
@@ -311,18 +324,11 @@ describe('orderStatusChanged through the gateway', () => {
     }
     await settle();
     for (const sub of subs) {
-      const seen = versions(sub) as number[];
-      // Strictly increasing: nothing twice, nothing backwards; each state is the one the
-      // database held at that version.
-      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-      expect(new Set(seen).size).toBe(seen.length);
-      expect(seen.at(-1)).toBe(4);
-      for (const m of sub.received) {
-        const order = m.data!.orderStatusChanged!;
-        expect(order.state).toBe(expected[order.version]);
-      }
+      // Each version once, in order, each as the database held it at that version.
+      expect(versions(sub)).toEqual([2, 3, 4]);
+      expect(states(sub)).toEqual(['PROCESSING', 'SHIPPED', 'DELIVERED']);
     }
-    // Per gateway, one group: at most one read per change, not one per subscriber (48).
+    // Per gateway, one group: one read per change, not one per subscriber (48).
     const reads = (await counter(gatewayA, 'gateway_subscription_reads_total')) - readsBefore;
     expect(reads).toBeLessThanOrEqual(2 * 3);
   });
@@ -373,7 +379,8 @@ describe('orderStatusChanged through the gateway', () => {
     await producer.send({
       topic: orderTopic,
       messages: [
-        { key: id, value: JSON.stringify(forged(99, 'CANCELLED')) }, // a status it never had
+        { key: id, value: JSON.stringify(forged(99, 'CANCELLED')) }, // a version it never had
+        { key: id, value: JSON.stringify(forged(2, 'DELIVERED')) }, // the next version, not yet real
         { key: id, value: JSON.stringify(forged(1, 'SHIPPED')) }, // stale
         { key: id, value: JSON.stringify({ ...forged(5, 'DELIVERED'), version: 1 }) }, // V1
       ],
@@ -414,86 +421,65 @@ describe('orderStatusChanged through the gateway', () => {
     return { socket, opened, closed, acked };
   }
 
-  /**
-   * A WebSocket client on a bare TCP socket that stops reading after connection_ack, so what
-   * the gateway sends piles up (the ws client library would resume reading by itself).
-   */
-  async function stalledSocket(gateway: RunningGateway, token: string) {
-    const { port } = new URL(gateway.url);
-    const socket = net.connect(Number(port), '127.0.0.1');
-    let ended = false;
-    socket.on('close', () => (ended = true));
-    socket.on('error', () => (ended = true));
-    const frame = (payload: object) => {
-      const body = Buffer.from(JSON.stringify(payload));
-      // Client frames must be masked; an all-zero mask leaves the payload as it is.
-      const header =
-        body.length < 126
-          ? Buffer.from([0x81, 0x80 | body.length])
-          : Buffer.from([0x81, 0x80 | 126, body.length >> 8, body.length & 0xff]);
-      return Buffer.concat([header, Buffer.alloc(4), body]);
-    };
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write(
-      'GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Key: ${Buffer.alloc(16, 1).toString('base64')}\r\n` +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
-    );
-    socket.write(frame({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-    let seen = '';
-    await new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer) => {
-        seen += chunk.toString('latin1');
-        if (!seen.includes('connection_ack')) return;
-        socket.off('data', onData);
-        socket.pause();
-        resolve();
-      };
-      socket.on('data', onData);
-    });
-    return {
-      send: (payload: object) => socket.write(frame(payload)),
-      ended: () => ended,
-      /** Reads (and discards) again, so the client notices the connection has gone. */
-      drain: () => socket.on('data', () => undefined).resume(),
-    };
-  }
-
-  // Skipped: not yet passing. The subscriptions this hand-made client sends after
-  // connection_ack never reach a read group (the gauge stays at the healthy subscriber's one),
-  // so the gateway's budget is never tested; the same selection over a graphql-ws client works.
+  // Skipped: not yet passing. The subscriptions now reach their read group (the earlier bare-TCP
+  // client's big selection was refused by GATEWAY_MAX_ALIASES, so only a small error was sent),
+  // but with 1,000 subscriptions of ~18 kB no 4008 came: loopback sockets here may buffer up to
+  // 32 MB (net.ipv4.tcp_rmem) + 4 MB (tcp_wmem) before ws's bufferedAmount grows; with ~90 kB
+  // each the test ran past 60 s on the loaded host. Next: assert bufferedAmount via a metric, or
+  // far more data per subscription.
   test.skip('a stalled reader is closed with 4008 and the others on the gateway are unaffected', async () => {
-    const gateway = await startGateway({
-      WS_MAX_BUFFERED_BYTES: 256 * 1024,
-      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 1000,
-    });
+    const gateway = await startGateway(
+      { WS_MAX_BUFFERED_BYTES: 256 * 1024, WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 1000 },
+      // The big selection below (200 aliases) must pass the edge's operation limits.
+      { GATEWAY_MAX_ALIASES: '250', GATEWAY_MAX_TOKENS: '50000', COST_MAX: '1000000' },
+    );
     const { token, orderId: id } = await newCustomer();
     const healthy = follow(connect(gateway, token), id);
+    await waitFor(async () => (await subscriptionsListening(gateway)) >= 1, {
+      what: 'the healthy subscription listening',
+    });
 
-    const stalled = await stalledSocket(gateway, token);
-    const fields = Array.from({ length: 200 }, (_, i) => `i${i}: items { productName quantity }`);
+    // A real WebSocket client whose TCP socket stops reading after connection_ack: what the
+    // gateway sends piles up in the kernel's buffers, then in ws's (`bufferedAmount`).
+    const stalled = rawSocket(gateway);
+    await stalled.acked(token);
+    const tcp = (stalled.socket as unknown as { _socket: net.Socket })._socket;
+    // ws resumes its socket whenever its parser drains, so resuming is switched off meanwhile.
+    const resume = tcp.resume.bind(tcp);
+    tcp.resume = () => tcp;
+    tcp.pause();
+    const item =
+      'productName quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } product { name description imageUrl price { amount currencyCode } }';
+    const fields = Array.from({ length: 200 }, (_, i) => `i${i}: items { ${item} }`);
     const big = `subscription($id: ID!) { orderStatusChanged(orderId: $id, sinceVersion: 0) { ${fields.join(' ')} } }`;
     const closedSlow = () => counter(gateway, 'gateway_subscription_slow_sockets_closed_total');
     const closedBefore = await closedSlow();
-    // sinceVersion 0: each subscription is sent the order at once (~16 kB), until the unread
-    // data fills the kernel's buffers and then the gateway's budget.
-    for (let i = 0; i < 2000 && (await closedSlow()) === closedBefore; i += 25) {
+    // sinceVersion 0: each subscription is sent the order at once (~90 kB), until the unread
+    // data fills the kernel's buffers (tens of MB on loopback) and then the gateway's budget.
+    for (let i = 0; i < 1000 && (await closedSlow()) === closedBefore; i += 25) {
       for (let j = i; j < i + 25; j++) {
-        stalled.send({
-          id: String(j),
-          type: 'subscribe',
-          payload: { query: big, variables: { id } },
-        });
+        stalled.socket.send(
+          JSON.stringify({
+            id: String(j),
+            type: 'subscribe',
+            payload: { query: big, variables: { id } },
+          }),
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await closedSlow()).toBe(closedBefore + 1);
 
+    // The healthy subscriber on the same gateway still hears the change at once.
+    const changedAt = Date.now();
     await setStatus('PROCESSING', id);
     await waitFor(() => versions(healthy).includes(2), { what: 'the healthy subscriber' });
-    // The gateway gave up on it: once the client reads again, it finds the connection gone.
-    stalled.drain();
-    await waitFor(() => stalled.ended(), { what: 'the stalled connection to be cut' });
+    expect(Date.now() - changedAt).toBeLessThan(2000);
+    expect(versions(healthy)).toEqual([2]);
+    // Reading again, the stalled client finds, behind what it had not read, the close frame.
+    tcp.resume = resume;
+    tcp.resume();
+    expect((await stalled.closed).code).toBe(4008);
   }, 60_000);
 
   describe('WebSocket limits', () => {

@@ -10,6 +10,8 @@ import {
 } from 'graphql';
 
 const ORDER_ID_VARIABLE = '__orderId';
+/** The version to read the order as of (`order(id:, version:)`); null for its current state. */
+export const ORDER_VERSION_VARIABLE = '__orderVersion';
 /** Alias under which every read also fetches the order's version, whatever the client selected. */
 export const VERSION_KEY = '__version';
 
@@ -17,8 +19,9 @@ const name = (value: string) => ({ kind: Kind.NAME, value }) as const;
 
 /**
  * The subscriber's selection on `orderStatusChanged` as a query on `order(id:)`:
- * `query($__orderId: ID!, <variables the selection uses>) { order(id: $__orderId) { __version:
- * version … } }`. It runs through the gateway's query planner, so federated fields resolve as
+ * `query($__orderId: ID!, $__orderVersion: Int, <variables the selection uses>)
+ * { order(id: $__orderId, version: $__orderVersion) { __version: version … } }`: the order as
+ * of one version (each change is read as that change left it), or as it is now (null). It runs through the gateway's query planner, so federated fields resolve as
  * in a query and the orders subgraph's owner check applies. Returns the query text and the
  * variables it needs (only those it uses, so two subscribers who differ in an unused variable
  * still share a read).
@@ -52,6 +55,11 @@ export function orderQuery(
             variable: { kind: Kind.VARIABLE, name: name(ORDER_ID_VARIABLE) },
             type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: name('ID') } },
           },
+          {
+            kind: Kind.VARIABLE_DEFINITION,
+            variable: { kind: Kind.VARIABLE, name: name(ORDER_VERSION_VARIABLE) },
+            type: { kind: Kind.NAMED_TYPE, name: name('Int') },
+          },
           ...(operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value)),
         ],
         selectionSet: {
@@ -65,6 +73,11 @@ export function orderQuery(
                   kind: Kind.ARGUMENT,
                   name: name('id'),
                   value: { kind: Kind.VARIABLE, name: name(ORDER_ID_VARIABLE) },
+                },
+                {
+                  kind: Kind.ARGUMENT,
+                  name: name('version'),
+                  value: { kind: Kind.VARIABLE, name: name(ORDER_VERSION_VARIABLE) },
                 },
               ],
               selectionSet: {

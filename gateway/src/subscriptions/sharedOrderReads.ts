@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import pLimit from 'p-limit';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger, Viewer } from '@shop/shared';
-import { VERSION_KEY } from './orderSelection';
+import { ORDER_VERSION_VARIABLE, VERSION_KEY } from './orderSelection';
 import type { SupergraphExecutor } from './orderStatusChanged';
 
 /** One read of an order through the supergraph: the result to send, and the order's version. */
@@ -28,11 +28,27 @@ export interface ReadSpec {
 interface ReadGroup extends ReadSpec {
   key: string;
   sinks: Set<SnapshotSink>;
+  /** The newest snapshot handed to the sinks; the versions after it are read one by one. */
   latest?: OrderSnapshot;
-  /** The read running now, if any; events while it runs ask for one more after it. */
-  running?: Promise<OrderSnapshot | ExecutionResult>;
-  again: boolean;
+  /** The highest version announced by an event: every version up to it is read, in order. */
+  target: number;
+  /** The highest version announced while the current read ran (see `drain`). */
+  heardDuringRead: number;
+  /** Read the order as it is now: first read, a V1 event, or after the feed was interrupted. */
+  needCurrent: boolean;
+  /** A current read newer than the next version to send: sent once the gap is filled. */
+  ahead?: OrderSnapshot;
+  /** The group's read loop, while it runs (at most one per group, so versions stay in order). */
+  draining?: Promise<void>;
+  /** For subscriptions that join before the first read has answered. */
+  first?: {
+    promise: Promise<OrderSnapshot | ExecutionResult>;
+    settle: (outcome: OrderSnapshot | ExecutionResult) => void;
+  };
 }
+
+const isSnapshot = (outcome: OrderSnapshot | ExecutionResult): outcome is OrderSnapshot =>
+  'version' in outcome;
 
 const reads = new Counter({
   name: 'gateway_subscription_reads_total',
@@ -59,11 +75,12 @@ const RETRY_DELAYS_MS = [100, 500, 2000, 5000];
  * key because results hold owner-only data: only the owner may follow an order, so sharing
  * within one user's subscriptions is sharing between everyone allowed to see the result.
  *
- * Events are only triggers. What is sent is always what the orders database holds, read
- * through the supergraph as the subscriber, so a forged or replayed `order-events` message can
- * at worst cause a read that shows nothing new. A burst of changes faster than one read can
- * collapse into the newest state; the version always moves forward and the last change always
- * arrives.
+ * Every version is read AS OF that version (`order(id:, version:)`, from the orders
+ * subgraph's history), one after the other per group: when two changes commit before the first
+ * is read, subscribers still get both, in order. Events are only triggers carrying a version;
+ * what is sent is what the orders database holds for that version, read through the
+ * supergraph as the subscriber, so a forged or replayed `order-events` message can at worst
+ * cause a read that finds nothing (a version the database does not hold is never sent).
  *
  * Reads share a small concurrency budget (p-limit) so a fan-out never crowds out the queries
  * and mutations the same event loop is serving.
@@ -87,7 +104,7 @@ export class SharedOrderReads {
     const key = JSON.stringify([spec.orderId, spec.viewer.userId, spec.query, spec.variables]);
     let group = this.groups.get(key);
     if (!group) {
-      group = { ...spec, key, sinks: new Set(), again: false };
+      group = { ...spec, key, sinks: new Set(), target: 0, heardDuringRead: 0, needCurrent: false };
       this.groups.set(key, group);
       const ofOrder = this.byOrder.get(spec.orderId) ?? new Set();
       ofOrder.add(group);
@@ -112,31 +129,45 @@ export class SharedOrderReads {
   }
 
   /**
-   * The group's order as of now, for a subscription that just joined: the read in flight if
-   * there is one, else the last snapshot, else a new read; an error result when the viewer
-   * cannot read it. A change that the answer misses is one whose event is still to come, and
-   * the joiner already listens for it.
+   * The group's order as of now, for a subscription that just joined: the last snapshot sent,
+   * else the first read (started if need be); an error result when the viewer cannot read it.
+   * A change that the answer misses is one the group has still to send, and the joiner is
+   * already in the group.
    */
   current(group: ReadGroup): Promise<OrderSnapshot | ExecutionResult> {
-    if (group.running) return group.running;
     if (group.latest) return Promise.resolve(group.latest);
-    return this.refresh(group);
+    if (!group.first) {
+      let settle: (outcome: OrderSnapshot | ExecutionResult) => void = () => undefined;
+      const promise = new Promise<OrderSnapshot | ExecutionResult>((resolve) => (settle = resolve));
+      group.first = { promise, settle };
+      this.drain(group);
+    }
+    return group.first.promise;
   }
 
-  /** An order changed (or may have): re-read every group following it, unless the event is stale. */
+  /** An order changed (or may have): every group following it reads up to that version. */
   changed(orderId: string, userId: string, version: number | undefined): void {
     for (const group of this.byOrder.get(orderId) ?? []) {
       // Only the owner's subscriptions follow an order (an admin may read any order, but
       // follows their own), and a version we already hold is a redelivery or a stale event.
       if (group.viewer.userId !== userId) continue;
-      if (version !== undefined && group.latest && version <= group.latest.version) continue;
-      void this.refresh(group);
+      if (version === undefined) {
+        group.needCurrent = true; // a V1 event names no version: read what is there now
+      } else {
+        if (group.latest && version <= group.latest.version) continue;
+        group.target = Math.max(group.target, version);
+        group.heardDuringRead = Math.max(group.heardDuringRead, version);
+      }
+      this.drain(group);
     }
   }
 
-  /** After the event feed was interrupted: re-read everything, events may have been missed. */
+  /** After the event feed was interrupted: events may have been missed, so look again. */
   resyncAll(): void {
-    for (const group of this.groups.values()) void this.refresh(group);
+    for (const group of this.groups.values()) {
+      group.needCurrent = true;
+      this.drain(group);
+    }
   }
 
   stop(): void {
@@ -144,25 +175,75 @@ export class SharedOrderReads {
     this.limit.clearQueue();
   }
 
-  private refresh(group: ReadGroup): Promise<OrderSnapshot | ExecutionResult> {
-    if (group.running) {
-      group.again = true;
-      return group.running;
-    }
-    const run = async (): Promise<OrderSnapshot | ExecutionResult> => {
-      let outcome: OrderSnapshot | ExecutionResult;
-      do {
-        group.again = false;
-        outcome = await this.readWithRetry(group);
-        if ('version' in outcome && (!group.latest || outcome.version > group.latest.version)) {
-          group.latest = outcome;
-          for (const sink of [...group.sinks]) sink.deliver(outcome);
+  /** Starts the group's read loop unless it runs; it ends when there is nothing left to read. */
+  private drain(group: ReadGroup): void {
+    if (group.draining) return;
+    group.draining = this.readPending(group).finally(() => {
+      group.draining = undefined;
+      // Work announced after the loop's last look, before this callback, must not be stranded.
+      if (this.hasWork(group)) this.drain(group);
+    });
+  }
+
+  private hasWork(group: ReadGroup): boolean {
+    if (this.stopped || group.sinks.size === 0) return false;
+    if (!group.latest) return group.first !== undefined || group.target > 0;
+    return group.needCurrent || group.latest.version < group.target;
+  }
+
+  private async readPending(group: ReadGroup): Promise<void> {
+    while (this.hasWork(group)) {
+      const latest = group.latest;
+      if (!latest || group.needCurrent) {
+        group.needCurrent = false;
+        const outcome = await this.readWithRetry(group, null);
+        if (!isSnapshot(outcome)) {
+          if (!group.latest) {
+            // Not found, not the viewer's, or unreadable: joiners get this error and leave.
+            group.first?.settle(outcome);
+            group.first = undefined;
+            group.target = 0;
+          }
+          continue;
         }
-      } while (group.again && !this.stopped && group.sinks.size > 0);
-      return outcome;
-    };
-    group.running = run().finally(() => (group.running = undefined));
-    return group.running;
+        if (!group.latest) {
+          this.send(group, outcome);
+          group.first?.settle(outcome);
+          group.first = undefined;
+        } else if (outcome.version > group.latest.version) {
+          // Newer than what was sent: read the versions in between first, then send this one.
+          group.target = Math.max(group.target, outcome.version);
+          group.ahead = outcome;
+        }
+        continue;
+      }
+      const version = latest.version + 1;
+      group.heardDuringRead = 0;
+      const outcome =
+        group.ahead?.version === version ? group.ahead : await this.readWithRetry(group, version);
+      if (isSnapshot(outcome) && outcome.version === version) {
+        this.send(group, outcome);
+        continue;
+      }
+      if (group.ahead && group.ahead.version > version) {
+        // History has a gap (an order older than the history table): its current state is
+        // the best there is.
+        this.send(group, group.ahead);
+        continue;
+      }
+      // The database holds no such version. A real version's event is published only after
+      // its commit, so the event that announced it was forged (or its change has not committed
+      // yet and its own event is still to come). Nothing is sent; an event heard during the
+      // read (possibly that real change) keeps the loop going.
+      group.target = Math.max(latest.version, group.heardDuringRead);
+    }
+  }
+
+  private send(group: ReadGroup, snapshot: OrderSnapshot): void {
+    if (group.latest && snapshot.version <= group.latest.version) return;
+    group.latest = snapshot;
+    if (group.ahead && group.ahead.version <= snapshot.version) group.ahead = undefined;
+    for (const sink of [...group.sinks]) sink.deliver(snapshot);
   }
 
   /**
@@ -170,9 +251,12 @@ export class SharedOrderReads {
    * one listens any more. A failure of the supergraph itself (a subgraph down) is retried:
    * giving up would lose the change for every subscriber of the group.
    */
-  private async readWithRetry(group: ReadGroup): Promise<OrderSnapshot | ExecutionResult> {
+  private async readWithRetry(
+    group: ReadGroup,
+    version: number | null,
+  ): Promise<OrderSnapshot | ExecutionResult> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.limit(() => this.read(group));
+      const outcome = await this.limit(() => this.read(group, version));
       if (outcome.kind !== 'retry') return outcome.value;
       const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
       if (this.stopped || group.sinks.size === 0 || attempt >= 20) return outcome.value;
@@ -186,10 +270,15 @@ export class SharedOrderReads {
 
   private async read(
     group: ReadGroup,
+    version: number | null,
   ): Promise<{ kind: 'done' | 'retry'; value: OrderSnapshot | ExecutionResult }> {
     let formatted;
     try {
-      formatted = await this.execute(group.query, group.variables, group.viewer);
+      formatted = await this.execute(
+        group.query,
+        { ...group.variables, [ORDER_VERSION_VARIABLE]: version },
+        group.viewer,
+      );
     } catch (err) {
       reads.inc({ outcome: 'failed' });
       this.logger.warn({ err, orderId: group.orderId }, 'order read for subscribers threw');
@@ -211,11 +300,11 @@ export class SharedOrderReads {
       };
     }
     reads.inc({ outcome: 'ok' });
-    const { [VERSION_KEY]: version, ...rest } = order;
+    const { [VERSION_KEY]: readVersion, ...rest } = order;
     return {
       kind: 'done',
       value: {
-        version: version as number,
+        version: readVersion as number,
         result: errors.length ? { data: { order: rest }, errors } : { data: { order: rest } },
       },
     };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { events, parseCents } from '@shop/shared';
-import type { Order, OrderItem } from '../__generated__/prisma/client';
+import type { Order, OrderItem, OrderVersion } from '../__generated__/prisma/client';
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
 import type { OrderCursor } from '../domain/orderCursor';
@@ -10,6 +10,30 @@ import type { OrdersPrisma } from './prismaClient';
 export type OrderRow = Order;
 /** An `order_items` row. */
 export type OrderItemRow = OrderItem;
+/** An `order_versions` row: the order's changing fields as of one version. */
+export type OrderVersionRow = OrderVersion;
+/** A transaction client, as `prisma.$transaction(async (tx) => …)` hands it. */
+export type OrdersTx = Prisma.TransactionClient;
+
+/**
+ * Records `order` (as the transaction just wrote it) as its version in `order_versions`. Call
+ * it in the same transaction as EVERY write that moves `version` (creation, status change,
+ * cancellation, refund outcome): the gateway reads subscribers' messages as of the announced
+ * version, so a version without its row would never reach them. The primary key
+ * (order_id, version) refuses a second row for one version, so a write that forgot to bump the
+ * version fails instead of rewriting history.
+ */
+export async function recordVersion(tx: OrdersTx, order: OrderRow): Promise<void> {
+  await tx.orderVersion.create({
+    data: {
+      orderId: order.id,
+      version: order.version,
+      status: order.status,
+      updatedAt: order.updatedAt,
+    },
+  });
+}
+
 /** The parent of OrderItem resolvers: a row plus its order's currency, which prices it. */
 export type OrderItemView = OrderItemRow & { currency: string };
 /** The checkout entity as the gateway hands it to this subgraph: only its key. */
@@ -68,6 +92,7 @@ export class OrderStore {
         skipDuplicates: true,
       });
       if (!order) return { created: false };
+      await recordVersion(tx, order);
       await tx.orderItem.createMany({
         data: event.items.map((item, position) => ({
           orderId: order.id,
@@ -105,6 +130,7 @@ export class OrderStore {
           data: { status: to, updatedAt: now, version: { increment: 1 } },
         });
         if (!order) return undefined; // someone else changed it first
+        await recordVersion(tx, order);
         await tx.outboxEvent.create({
           data: this.statusChangedOutboxRow(order, current.status, now),
         });
@@ -113,6 +139,21 @@ export class OrderStore {
       if (changed) return { kind: 'changed', order: changed, previousStatus: current.status };
     }
     return { kind: 'conflict' };
+  }
+
+  /**
+   * The order as it was at `version`: the current row (items, total and owner never change)
+   * with status, updatedAt and version from that version's history row; null when the order
+   * has no such version (never had it, or it predates the history table).
+   */
+  async findAtVersion(id: string, version: number): Promise<OrderRow | null> {
+    const row = await this.prisma.orderVersion.findUnique({
+      where: { orderId_version: { orderId: id, version } },
+      include: { order: true },
+    });
+    if (!row) return null;
+    const { order, ...asOf } = row;
+    return { ...order, status: asOf.status, updatedAt: asOf.updatedAt, version: asOf.version };
   }
 
   findById(id: string): Promise<OrderRow | null> {

@@ -25,14 +25,24 @@ export const Query: QueryResolvers = {
     };
   },
 
-  order: async (_parent, { id }, { viewer, loaders }) => {
+  order: async (_parent, { id, version }, { viewer, loaders, store }) => {
     const v = requireViewer(viewer);
     if (!isUuid(id)) {
       throw badUserInput('`id` is not an order id (order ids are UUIDs).', { argumentName: 'id' });
     }
-    const order = await loaders.orderById.load(id);
+    if (version != null && (!Number.isInteger(version) || version < 1)) {
+      throw badUserInput(`\`version\` starts at 1; got ${version}.`, { argumentName: 'version' });
+    }
+    const order =
+      version == null ? await loaders.orderById.load(id) : await store.findAtVersion(id, version);
     // Someone else's order gets the same answer as a missing one: ids must not reveal orders.
-    if (!order || !canReadOrder(v, order)) throw notFound(`No order ${id} for you.`);
+    if (!order || !canReadOrder(v, order)) {
+      throw notFound(
+        version == null
+          ? `No order ${id} for you.`
+          : `No version ${version} of order ${id} for you.`,
+      );
+    }
     return order;
   },
 };
