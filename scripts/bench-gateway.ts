@@ -166,7 +166,7 @@ async function seed(gatewayUrl: string): Promise<string[]> {
           );
           return (r.data?.orders.edges.length ?? 0) > 0;
         },
-        { what: 'the seeded order', timeoutMs: 30_000 },
+        { what: 'the seeded order', timeoutMs: 120_000 },
       );
       await fillCart(token, i + 7);
     }
