@@ -8,6 +8,7 @@ import {
   type Viewer,
 } from '@shop/shared';
 import type { GatewayConfig } from './config';
+import { cachingTokenVerifier } from './performance/tokenCache';
 
 /** What each operation at the gateway knows about its caller. */
 export interface GatewayContext {
@@ -22,12 +23,13 @@ export interface GatewayContext {
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {
-  return createTokenVerifier({
+  const verify = createTokenVerifier({
     secret: config.JWT_SECRET,
     jwksUrl: config.JWT_JWKS_URL,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
+  return cachingTokenVerifier(verify, { maxEntries: config.TOKEN_CACHE_MAX });
 }
 
 /**

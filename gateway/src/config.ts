@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { env, loadConfig } from '@shop/shared';
 import { edgeConfigShape } from './edge/config';
+import { performanceConfigShape } from './performance/config';
 
 /**
  * Subgraph name in the supergraph → the variable that overrides its routing URL. Overrides
@@ -86,6 +87,7 @@ const gatewayConfigShape = {
   ORDER_EVENTS_TOPIC: z.string().min(1).default('order-events'),
   ...edgeConfigShape,
   ...subscriptionLimitsShape,
+  ...performanceConfigShape,
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

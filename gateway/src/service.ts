@@ -24,7 +24,9 @@ import { CostEstimator } from './edge/demandControl';
 import { edgePlugin } from './edge/plugin';
 import { RateLimiter } from './edge/rateLimit';
 import { trustProxySetting } from './edge/trustProxy';
-import { SubgraphDataSource } from './subgraphDataSource';
+import { publicCacheSettings } from './performance/config';
+import { publicResponseCache } from './performance/publicResponseCache';
+import { SubgraphDataSource, type Fetcher } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
 /**
@@ -93,6 +95,7 @@ export async function createGateway(
           volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
           resetTimeout: config.BREAKER_RESET_MS,
         },
+        wrapFetcher: withPublicCache(config, name),
       }),
   });
 
@@ -220,6 +223,12 @@ export async function createGateway(
       await rateLimiter?.close();
     },
   };
+}
+
+/** performance/publicResponseCache.ts for the subgraphs PUBLIC_CACHE_SUBGRAPHS lists. */
+function withPublicCache(config: GatewayConfig, subgraph: string) {
+  const settings = publicCacheSettings(config, subgraph);
+  return settings ? (fetcher: Fetcher) => publicResponseCache(fetcher, settings) : undefined;
 }
 
 /** Subgraph name → URL the gateway will call: the supergraph's routing URL unless overridden. */

@@ -5,7 +5,7 @@ import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
 import type { GatewayContext } from './auth';
 import { edgeMetrics } from './edge/metrics';
 
-type Fetcher = RemoteGraphQLDataSource['fetcher'];
+export type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
 /** Codes a subgraph may raise on purpose; they reach the client as the subgraph meant them. */
@@ -19,6 +19,8 @@ export interface SubgraphDataSourceOptions {
   timeoutMs: number;
   logger: Logger;
   breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeout: number };
+  /** Wraps the breaker's fetcher (gateway/src/performance: the public response cache). */
+  wrapFetcher?: (fetcher: Fetcher) => Fetcher;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface SubgraphDataSourceOptions {
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(private readonly options: SubgraphDataSourceOptions) {
-    super({ url: options.url, fetcher: breakerFetcher(options) });
+    const fetcher = breakerFetcher(options);
+    super({ url: options.url, fetcher: options.wrapFetcher?.(fetcher) ?? fetcher });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {

@@ -93,6 +93,8 @@ export function startGateway(env: Record<string, string>): Promise<RunningGatewa
     PORT: '0',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
+    // Off unless a test turns it on: several tests name a per-user test subgraph "product".
+    PUBLIC_CACHE_TTL_MS: '0',
     ...env,
   });
   return createGateway(config, { logger: silentLogger });

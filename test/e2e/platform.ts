@@ -72,6 +72,8 @@ async function portOpen(port: number): Promise<boolean> {
 export interface PlatformOptions {
   /** Extra or overriding environment per service (benchmarks quieten logs, raise stock). */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Extra node flags per service, e.g. `--cpu-prof` for a benchmark's profile run. */
+  nodeFlags?: Partial<Record<ServiceName, string[]>>;
 }
 
 export async function startPlatform(
@@ -218,7 +220,8 @@ export async function startPlatform(
     const spec = services[name];
     const log = createWriteStream(logFile(name), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const flags = options.nodeFlags?.[name] ?? [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', spec.entry], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -1,4 +1,5 @@
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { openCatalogReads } from './catalogReads';
 import { Prisma, PrismaClient, type Category, type Product } from '../__generated__/prisma/client';
 import type { ProductPosition, ProductSort } from '../domain/productCursor';
 import type { CatalogFilter } from '../domain/productFilter';
@@ -160,6 +161,8 @@ export async function openProductStore(options: ProductStoreOptions): Promise<Pr
   // WAL lets catalog reads proceed while a write (the seed, an admin change) is in progress.
   // It is a property of the file, so setting it on every start is idempotent.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  // The hot read by id (every federated Product reference) skips Prisma: see catalogReads.ts.
+  const reads = openCatalogReads({ databaseUrl: options.databaseUrl, onStatement });
 
   return {
     async page(selection, sort, first, after) {
@@ -194,7 +197,7 @@ export async function openProductStore(options: ProductStoreOptions): Promise<Pr
     async findByIds(ids) {
       const wanted = [...new Set(ids.map(parseProductId).filter((id) => id !== undefined))];
       if (wanted.length === 0) return new Map();
-      const rows = await prisma.product.findMany({ where: { id: { in: wanted } } });
+      const rows = reads.byIds(wanted);
       return new Map(rows.map((row) => [String(row.id), row]));
     },
     async insertMissing(products) {
@@ -213,6 +216,9 @@ export async function openProductStore(options: ProductStoreOptions): Promise<Pr
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },
-    close: () => prisma.$disconnect(),
+    async close() {
+      reads.close();
+      await prisma.$disconnect();
+    },
   };
 }
