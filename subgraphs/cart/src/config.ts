@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, loadConfig, subgraphServerEnv, Topics } from '@shop/shared';
+import { CART_RETENTION_MS, GUEST_CART_RETENTION_MS } from './domain/cart';
 
 export const cartConfigShape = {
   ...subgraphServerEnv(4002),
@@ -18,8 +19,21 @@ export const cartConfigShape = {
   REDIS_COMMAND_TIMEOUT_MS: env.milliseconds(100),
   /** gRPC deadline of one catalog call. */
   PRODUCT_GRPC_DEADLINE_MS: env.milliseconds(2000),
-  /** How often expired carts are deleted where MongoDB has no TTL index (FerretDB). */
+  /**
+   * How often expired carts are deleted: guest carts always (the TTL index holds the 90 days of
+   * signed-in carts only), signed-in carts where MongoDB has no TTL index (FerretDB).
+   */
   CART_SWEEP_INTERVAL_MS: env.milliseconds(60 * 60_000),
+  /**
+   * A guest cart (X-Cart-Token) nobody changed for this long is gone; 30 days. At most the 90
+   * days of signed-in carts, whose TTL index covers guest carts too.
+   */
+  GUEST_CART_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(CART_RETENTION_MS)
+    .default(GUEST_CART_RETENTION_MS),
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   /** Runs the cart-clearing consumer in this process (off for an API-only replica). */
   CART_CONSUMER_ENABLED: env.boolean(true),

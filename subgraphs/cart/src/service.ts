@@ -28,6 +28,7 @@ import { startExpirySweeper } from './data/expirySweeper';
 import { reportConsumerRunning, startCartCheckoutConsumer } from './events/checkoutEventsConsumer';
 import { registerCartService } from './grpc/cartGrpcServer';
 import { createProductCatalog } from './data/productCatalog';
+import { retentionPolicy } from './domain/guestToken';
 import { resolvers } from './resolvers';
 import { createContext, type Context } from './context';
 
@@ -74,11 +75,14 @@ export async function createCartService(
   await mongoClient.connect();
   const store = new CartStore(mongoClient.db(), logger);
   const { ttl } = await store.ensureIndexes();
+  // Always runs: the TTL index (where there is one) knows only the 90 days of signed-in carts.
   const sweeper = startExpirySweeper({
     store,
     logger,
-    intervalMs: ttl ? 0 : config.CART_SWEEP_INTERVAL_MS,
+    intervalMs: config.CART_SWEEP_INTERVAL_MS,
+    guestRetentionMs: config.GUEST_CART_RETENTION_MS,
   });
+  const retention = retentionPolicy(config.GUEST_CART_RETENTION_MS);
 
   let cache: CartCache = new DisabledCartCache();
   if (config.CART_CACHE_ENABLED) {
@@ -87,13 +91,20 @@ export async function createCartService(
       logger,
       commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
       breakerResetMs: options.breakerResetMs,
+      retention,
     });
     if (!(await redisCache.waitForConnection(1000))) {
       logger.warn('redis not reachable at start; serving carts from MongoDB until it is');
     }
     cache = redisCache;
   }
-  const carts = new CartRepository({ store, cache, logger, hooks: options.hooks });
+  const carts = new CartRepository({
+    store,
+    cache,
+    logger,
+    hooks: options.hooks,
+    retention,
+  });
   const catalog = createProductCatalog({
     address: config.PRODUCT_GRPC_URL,
     deadlineMs: config.PRODUCT_GRPC_DEADLINE_MS,
