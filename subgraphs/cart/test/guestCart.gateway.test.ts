@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createLogger } from '@shop/shared';
-import { infra, testToken, uniqueName } from '@shop/shared/src/testing';
+import { infra, testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
 import { CART_COLLECTION } from '../src/data/cartStore';
 import { startShop, type Shop } from './shop';
 
@@ -280,6 +280,39 @@ describe('guest carts through the gateway', () => {
     ]);
   });
 
+  it.each(['add', 'delete'] as const)(
+    'a merge cut short before its %s step finishes on retry and adds the lines once',
+    async (crashAt) => {
+      let crash = true;
+      const crashing = await shop.withCart(
+        {},
+        {
+          hooks: {
+            beforeMergeStep: async (step) => {
+              if (crash && step === crashAt) throw new Error('crash');
+            },
+          },
+        },
+      );
+      const g = await guest(crashing.gateway.url);
+      await g.add('1', 2);
+      const userId = uniqueName('shopper');
+      const auth = { authorization: `Bearer ${await testToken(userId)}` };
+      await post(crashing.gateway.url, ADD, { id: '1', q: 1 }, auth);
+      const cut = await post(crashing.gateway.url, MERGE, { t: g.cartToken }, auth);
+      expect(code(cut)).toBe('INTERNAL_SERVER_ERROR');
+      // Sealed: the guest can no longer change what is being merged.
+      expect(code(await g.add('2', 1))).toBe('UNAUTHENTICATED');
+      crash = false;
+      const retried = await post(crashing.gateway.url, MERGE, { t: g.cartToken }, auth);
+      expect(retried.errors).toBeUndefined();
+      expect(lines(retried.data?.mergeGuestCart)).toEqual([['1', 3]]);
+      expect(code(await post(crashing.gateway.url, MERGE, { t: g.cartToken }, auth))).toBe(
+        'NOT_FOUND',
+      );
+    },
+  );
+
   it('merging an unknown token is NOT_FOUND, a malformed one BAD_USER_INPUT, a guest cannot merge', async () => {
     const me = await signedIn();
     const unknown = await me.merge(Buffer.alloc(32, 9).toString('base64url'));
@@ -291,16 +324,28 @@ describe('guest carts through the gateway', () => {
   });
 
   it('a guest cart expires after its retention without a change; a change keeps it alive', async () => {
-    const short = await shop.withCart({ GUEST_CART_RETENTION_MS: '2500' });
+    // Timed from updatedAt, with a wide margin: on a loaded machine a request takes seconds.
+    const retentionMs = 8000;
+    const short = await shop.withCart({ GUEST_CART_RETENTION_MS: String(retentionMs) });
     const kept = await guest(short.gateway.url);
     const dropped = await guest(short.gateway.url);
-    await kept.add('1', 1);
     await dropped.add('1', 1);
-    await new Promise((r) => setTimeout(r, 1500));
-    await kept.add('1', 1); // activity: its 2.5 s start again
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(lines((await kept.view()).data?.cart)).toEqual([['1', 2]]);
-    expect(code(await dropped.view())).toBe('UNAUTHENTICATED');
+    await kept.add('1', 1);
+    const keptChanged = Date.now();
+    await new Promise((r) => setTimeout(r, retentionMs / 2));
+    await kept.add('1', 1); // activity: its retention starts again
+    const keptChangedAgain = Date.now();
+    await waitFor(async () => code(await dropped.view()) === 'UNAUTHENTICATED', {
+      what: 'the untouched guest cart to expire',
+      timeoutMs: 4 * retentionMs,
+    });
+    // Past the first change's expiry, so only the second change can be keeping it.
+    const pastFirst = keptChanged + retentionMs + 100 - Date.now();
+    if (pastFirst > 0) await new Promise((r) => setTimeout(r, pastFirst));
+    const view = await kept.view();
+    // Answered before the second change's expiry, or the check below would mean nothing.
+    expect(Date.now()).toBeLessThan(keptChangedAgain + retentionMs);
+    expect(lines(view.data?.cart)).toEqual([['1', 2]]);
     expect(code(await dropped.add('2', 1))).toBe('UNAUTHENTICATED');
     // The sweep deletes the expired guest cart and leaves the live one.
     expect(await short.cart.sweepExpired()).toBeGreaterThan(0);

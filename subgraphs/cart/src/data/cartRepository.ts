@@ -42,6 +42,8 @@ export interface CartRepositoryHooks {
   onRead?: (userId: string) => void;
   /** Runs after a read got its cart from MongoDB and before it fills the cache. */
   beforeCacheFill?: (cart: Cart) => Promise<void>;
+  /** Runs before each step of a guest merge after the seal (a test throws here to "crash"). */
+  beforeMergeStep?: (step: 'add' | 'delete') => Promise<void>;
 }
 
 export interface CartRepositoryOptions {
@@ -157,6 +159,7 @@ export class CartRepository {
         await this.cache.store(this.toCart(guestOwner, seal));
         this.reads.forget(guestOwner);
       }
+      await this.hooks.beforeMergeStep?.('add');
       const cart = await this.change(userId, (current, lines) => {
         if (current?.appliedCheckouts.includes(mergeId)) return null;
         const merged = mergeLines(lines, guest.items, this.now());
@@ -164,6 +167,7 @@ export class CartRepository {
         if (!merged.lines) throw mergeRefused(merged.problems, true);
         return { lines: merged.lines, appliedCheckout: mergeId };
       });
+      await this.hooks.beforeMergeStep?.('delete');
       await this.store.deleteCart(guestOwner);
       return cart;
     }
