@@ -20,6 +20,8 @@ export interface GatewayContext {
    * are not rate limited: their subscriber already paid when subscribing.
    */
   clientIp?: string;
+  /** `X-Cart-Token` as the client sent it; forwarded to the cart subgraph only (guest carts). */
+  cartToken?: string;
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {

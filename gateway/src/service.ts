@@ -199,6 +199,7 @@ export async function createGateway(
       context: async ({ req }) => ({
         viewer: await authenticateHeader(req.headers.authorization),
         clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        cartToken: req.get('x-cart-token'),
       }),
     }),
   );

@@ -38,8 +38,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     // Headers start empty for every subgraph request, so only the token we verified goes out;
     // whatever else the client sent stays at the edge.
-    const token = (context as Partial<GatewayContext>).viewer?.token;
-    if (token) request.http?.headers.set('authorization', `Bearer ${token}`);
+    const { viewer, cartToken } = context as Partial<GatewayContext>;
+    if (viewer?.token) request.http?.headers.set('authorization', `Bearer ${viewer.token}`);
+    // A guest's cart token is a credential for one cart: only the cart subgraph may see it.
+    if (cartToken && this.options.name === 'cart') {
+      request.http?.headers.set('x-cart-token', cartToken);
+    }
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {

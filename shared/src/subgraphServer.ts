@@ -15,6 +15,11 @@ import { metricsRouter } from './metrics';
 /** What every subgraph resolver can count on; each subgraph extends it with its data sources. */
 export interface BaseContext {
   viewer: Viewer | undefined;
+  /**
+   * The `X-Cart-Token` header, unverified: only the cart subgraph reads it (guest carts), and
+   * the gateway forwards it to no other subgraph.
+   */
+  cartToken?: string;
   logger: Logger;
 }
 
@@ -90,7 +95,12 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     expressMiddleware(server, {
       context: async ({ req }) => {
         const viewer = await viewerFromHeader(options.verifyToken, req.headers.authorization);
-        return options.context({ viewer, logger: options.logger });
+        const cartToken = req.headers['x-cart-token'];
+        return options.context({
+          viewer,
+          cartToken: typeof cartToken === 'string' ? cartToken : undefined,
+          logger: options.logger,
+        });
       },
     }),
   );

@@ -7,6 +7,7 @@ import {
   type SubgraphServerConfig,
   Topics,
 } from '@shop/shared';
+import { CART_RETENTION_MS, GUEST_CART_RETENTION_MS } from './domain/cart';
 
 /**
  * Every setting of the cart subgraph, read once from the environment. Defaults run it locally
@@ -29,8 +30,21 @@ const shape = {
   REDIS_COMMAND_TIMEOUT_MS: env.milliseconds(100),
   /** gRPC deadline of one catalog call. */
   PRODUCT_GRPC_DEADLINE_MS: env.milliseconds(2000),
-  /** How often expired carts are deleted where MongoDB has no TTL index (FerretDB). */
+  /**
+   * How often expired carts are deleted: guest carts always (the TTL index holds the 90 days of
+   * signed-in carts only), signed-in carts where MongoDB has no TTL index (FerretDB).
+   */
   CART_SWEEP_INTERVAL_MS: env.milliseconds(60 * 60_000),
+  /**
+   * A guest cart (X-Cart-Token) nobody changed for this long is gone; 30 days. At most the 90
+   * days of signed-in carts, whose TTL index covers guest carts too.
+   */
+  GUEST_CART_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(CART_RETENTION_MS)
+    .default(GUEST_CART_RETENTION_MS),
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   /** Runs the cart-clearing consumer in this process (off for an API-only replica). */
   CART_CONSUMER_ENABLED: env.boolean(true),
@@ -53,6 +67,8 @@ export interface CartConfig extends SubgraphServerConfig {
   mongoUrl: string;
   /** Expired carts are swept this often where MongoDB has no TTL index. */
   sweepIntervalMs: number;
+  /** A guest cart untouched this long is deleted (GUEST_CART_RETENTION_MS, 30 days). */
+  guestRetentionMs: number;
   cache: { enabled: boolean; redisUrl: string; commandTimeoutMs: number };
   grpc: { product: string };
   deadlines: { productMs: number };
@@ -75,6 +91,7 @@ export function loadCartConfig(environment: NodeJS.ProcessEnv = process.env): Ca
     grpcPort: c.GRPC_PORT,
     mongoUrl: c.MONGO_URL,
     sweepIntervalMs: c.CART_SWEEP_INTERVAL_MS,
+    guestRetentionMs: c.GUEST_CART_RETENTION_MS,
     cache: {
       enabled: c.CART_CACHE_ENABLED,
       redisUrl: c.REDIS_URL,

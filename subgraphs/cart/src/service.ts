@@ -28,6 +28,7 @@ import { startExpirySweeper } from './data/expirySweeper';
 import { reportConsumerRunning, startCartCheckoutConsumer } from './events/checkoutEventsConsumer';
 import { registerCartService } from './grpc/cartGrpcServer';
 import { createProductCatalog } from './data/productCatalog';
+import { retentionPolicy } from './domain/guestToken';
 import { resolvers } from './resolvers';
 import { createContext, type Context } from './context';
 
@@ -74,11 +75,15 @@ export async function createCartService(
   await mongoClient.connect();
   const store = new CartStore(mongoClient.db(), logger);
   const { ttl } = await store.ensureIndexes();
+  // Always runs: the TTL index (where there is one) knows only the 90 days of signed-in carts.
   const sweeper = startExpirySweeper({
     store,
     logger,
-    intervalMs: ttl ? 0 : config.sweepIntervalMs,
+    // The TTL index only knows signed-in carts' retention: guest carts need the sweep everywhere.
+    intervalMs: config.sweepIntervalMs,
+    guestRetentionMs: config.guestRetentionMs,
   });
+  const retention = retentionPolicy(config.guestRetentionMs);
 
   let cache: CartCache = new DisabledCartCache();
   if (config.cache.enabled) {
@@ -87,13 +92,20 @@ export async function createCartService(
       logger,
       commandTimeoutMs: config.cache.commandTimeoutMs,
       breakerResetMs: options.breakerResetMs,
+      retention,
     });
     if (!(await redisCache.waitForConnection(1000))) {
       logger.warn('redis not reachable at start; serving carts from MongoDB until it is');
     }
     cache = redisCache;
   }
-  const carts = new CartRepository({ store, cache, logger, hooks: options.hooks });
+  const carts = new CartRepository({
+    store,
+    cache,
+    logger,
+    hooks: options.hooks,
+    retention,
+  });
   const catalog = createProductCatalog({
     address: config.grpc.product,
     deadlineMs: config.deadlines.productMs,

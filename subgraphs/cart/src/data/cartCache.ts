@@ -1,5 +1,6 @@
 /**
- * Redis cache of carts (cache-aside), key `cart:{userId}`, a hash { v: version, d: cart JSON }.
+ * Redis cache of carts (cache-aside), key `cart:{userId}` (a guest cart's owner key is
+ * `guest:<sha256 of its token>`, so `cart:guest:…`), a hash { v: version, d: cart JSON }.
  *
  * Invariant: the cache never goes back to an older cart. Every write goes through one Lua script
  * that stores a cart only when its version is newer than what the key holds, so a slow reader
@@ -16,7 +17,8 @@
 import CircuitBreaker from 'opossum';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { expiresAt, type Cart } from '../domain/cart';
+import { expiresAt, GUEST_CART_RETENTION_MS, type Cart } from '../domain/cart';
+import { retentionPolicy, type RetentionPolicy } from '../domain/guestToken';
 import { cacheLookups, cacheWrites } from '../metrics';
 
 export type CacheLookup = { status: 'hit'; cart: Cart } | { status: 'miss' } | { status: 'bypass' };
@@ -78,6 +80,8 @@ export interface RedisCartCacheOptions {
   repairIntervalMs?: number;
   now?: () => Date;
   random?: () => number;
+  /** How long carts live, so a cached cart never outlives its own expiry. */
+  retention?: RetentionPolicy;
 }
 
 interface SerializedCart {
@@ -99,6 +103,7 @@ export class RedisCartCache implements CartCache {
   private readonly jitterMs: number;
   private readonly now: () => Date;
   private readonly random: () => number;
+  private readonly retention: RetentionPolicy;
   private connected = false;
   private repairing = false;
 
@@ -108,6 +113,7 @@ export class RedisCartCache implements CartCache {
     this.jitterMs = options.jitterMs ?? 5 * 60_000;
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.retention = options.retention ?? retentionPolicy(GUEST_CART_RETENTION_MS);
     this.redis = new Redis(options.url, {
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: 1000,
@@ -274,7 +280,7 @@ export class RedisCartCache implements CartCache {
    */
   private ttlFor(cart: Cart): number {
     const ttl = this.ttlMs + this.random() * this.jitterMs;
-    const expiry = expiresAt(cart);
+    const expiry = expiresAt(cart, this.retention(cart.userId));
     return expiry ? Math.min(ttl, expiry.getTime() - this.now().getTime()) : ttl;
   }
 

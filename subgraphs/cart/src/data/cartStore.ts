@@ -31,6 +31,13 @@ export interface CartRecord {
   createdAt: Date;
   updatedAt: Date;
   appliedCheckouts: string[];
+  /** Set on guest carts (X-Cart-Token), which expire sooner; the sweep selects on it. */
+  guest?: true;
+  /**
+   * Set on the last version of a guest cart that was merged into this user's cart: the guest
+   * cart is then gone for every guest operation, and a merge that was cut short can finish.
+   */
+  mergedInto?: string;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -57,6 +64,7 @@ export class CartStore {
     try {
       await this.carts.createIndex(
         { updatedAt: 1 },
+        // Guest carts too, but the sweep deletes them sooner (their retention is at most this).
         { expireAfterSeconds: CART_RETENTION_MS / 1000, name: 'updatedAt_ttl' },
       );
       return { ttl: true };
@@ -98,10 +106,18 @@ export class CartStore {
     await this.carts.deleteMany({ userId, version: { $lt: keepFrom } });
   }
 
-  /** Deletes every version last changed before `cutoff`; returns how many went. */
-  async deleteUpdatedBefore(cutoff: Date): Promise<number> {
-    const result = await this.carts.deleteMany({ updatedAt: { $lt: cutoff } });
+  /** Deletes every version of one kind of cart last changed before `cutoff`; returns how many went. */
+  async deleteUpdatedBefore(cutoff: Date, kind: 'user' | 'guest' = 'user'): Promise<number> {
+    const result = await this.carts.deleteMany({
+      updatedAt: { $lt: cutoff },
+      guest: kind === 'guest' ? true : { $ne: true },
+    });
     return result.deletedCount;
+  }
+
+  /** Deletes a cart with all its versions (a merged guest cart). */
+  async deleteCart(userId: string): Promise<void> {
+    await this.carts.deleteMany({ userId });
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   assertQuantity,
   isExpired,
   MAX_DISTINCT_ITEMS,
+  mergeLines,
   removeCheckedOutLines,
   removeLine,
   setLineQuantity,
@@ -99,5 +100,34 @@ describe('cart rules', () => {
     expect(isExpired(updatedAt, new Date('2026-03-31T23:59:59Z'))).toBe(false);
     expect(isExpired(updatedAt, new Date('2026-04-01T00:00:00Z'))).toBe(true);
     expect(isExpired(null, new Date('2099-01-01T00:00:00Z'))).toBe(false);
+  });
+});
+
+describe('mergeLines', () => {
+  const at = new Date('2026-01-01T00:00:00Z');
+  const now = new Date('2026-02-01T00:00:00Z');
+  const line = (productId: string, quantity: number) => ({ productId, quantity, addedAt: at });
+
+  it('adds quantities and appends new products, added now', () => {
+    const { lines, problems } = mergeLines([line('1', 2)], [line('1', 3), line('2', 1)], now);
+    expect(problems).toEqual([]);
+    expect(lines).toEqual([line('1', 5), { productId: '2', quantity: 1, addedAt: now }]);
+  });
+
+  it('merges nothing and names every line above 99, past 50 products or gone from the catalog', () => {
+    const full = Array.from({ length: MAX_DISTINCT_ITEMS }, (_, i) => line(`p${i}`, 1));
+    full[0] = line('p0', 98);
+    const { lines, problems } = mergeLines(
+      full,
+      [line('p0', 2), line('new', 1), line('gone', 1), line('p1', 1)],
+      now,
+      new Set(['gone']),
+    );
+    expect(lines).toBeNull();
+    expect(problems.map((p) => [p.productId, p.rule])).toEqual([
+      ['p0', 'QUANTITY_RANGE'],
+      ['new', 'MAX_DISTINCT_ITEMS'],
+      ['gone', 'PRODUCT_EXISTS'],
+    ]);
   });
 });

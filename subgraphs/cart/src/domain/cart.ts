@@ -39,12 +39,22 @@ export function emptyCart(userId: string, version = 0): Cart {
   return { userId, version, lines: [], updatedAt: null };
 }
 
-export function expiresAt(cart: Pick<Cart, 'updatedAt'>): Date | null {
-  return cart.updatedAt ? new Date(cart.updatedAt.getTime() + CART_RETENTION_MS) : null;
+/** A guest cart nobody changed for this long is gone (GUEST_CART_RETENTION_MS overrides it). */
+export const GUEST_CART_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+export function expiresAt(
+  cart: Pick<Cart, 'updatedAt'>,
+  retentionMs = CART_RETENTION_MS,
+): Date | null {
+  return cart.updatedAt ? new Date(cart.updatedAt.getTime() + retentionMs) : null;
 }
 
-export function isExpired(updatedAt: Date | null, now: Date): boolean {
-  return updatedAt !== null && updatedAt.getTime() + CART_RETENTION_MS <= now.getTime();
+export function isExpired(
+  updatedAt: Date | null,
+  now: Date,
+  retentionMs = CART_RETENTION_MS,
+): boolean {
+  return updatedAt !== null && updatedAt.getTime() + retentionMs <= now.getTime();
 }
 
 export function totalQuantity(cart: Cart): number {
@@ -109,6 +119,55 @@ export function setLineQuantity(
     throw notFound(`Product ${productId} is not in your cart; add it with addToCart first.`);
   }
   return lines.map((l) => (l.productId === productId ? { ...l, quantity } : l));
+}
+
+export interface MergeProblem {
+  productId: string;
+  rule: 'QUANTITY_RANGE' | 'MAX_DISTINCT_ITEMS' | 'PRODUCT_EXISTS';
+  reason: string;
+}
+
+/**
+ * A guest cart's lines added to a shopper's: quantities add, a product new to the cart is
+ * added `now` (after the shopper's own lines). All or nothing: every line the rules cannot take is named in `problems` and then
+ * `lines` is null, so nothing is dropped without the shopper being told.
+ */
+export function mergeLines(
+  into: readonly CartLine[],
+  from: readonly CartLine[],
+  now: Date,
+  missingProducts: ReadonlySet<string> = new Set(),
+): { lines: CartLine[] | null; problems: MergeProblem[] } {
+  const problems: MergeProblem[] = [];
+  const lines = into.map((l) => ({ ...l }));
+  for (const guest of from) {
+    if (missingProducts.has(guest.productId)) {
+      problems.push({
+        productId: guest.productId,
+        rule: 'PRODUCT_EXISTS',
+        reason: `product ${guest.productId} is no longer in the catalog`,
+      });
+      continue;
+    }
+    const existing = lines.find((l) => l.productId === guest.productId);
+    if (existing) {
+      const total = existing.quantity + guest.quantity;
+      if (total > MAX_QUANTITY) {
+        problems.push({
+          productId: guest.productId,
+          rule: 'QUANTITY_RANGE',
+          reason: `${existing.quantity} in your cart + ${guest.quantity} in the guest cart = ${total}, above ${MAX_QUANTITY}`,
+        });
+      } else existing.quantity = total;
+    } else if (lines.length >= MAX_DISTINCT_ITEMS) {
+      problems.push({
+        productId: guest.productId,
+        rule: 'MAX_DISTINCT_ITEMS',
+        reason: `your cart would hold more than ${MAX_DISTINCT_ITEMS} different products`,
+      });
+    } else lines.push({ ...guest, addedAt: now });
+  }
+  return { lines: problems.length ? null : lines, problems };
 }
 
 /** Null when the product is not in the cart: nothing to change. */
