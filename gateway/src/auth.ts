@@ -19,6 +19,11 @@ export interface GatewayContext {
    * are not rate limited: their subscriber already paid when subscribing.
    */
   clientIp?: string;
+  /**
+   * Aborts when the request's overall deadline (REQUEST_TIMEOUT_MS) passes: subgraph fetches
+   * still in flight are cancelled, and the answer becomes GATEWAY_TIMEOUT.
+   */
+  deadline?: AbortSignal;
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {

@@ -20,6 +20,7 @@ import {
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { deadlinePlugin } from './edge/deadline';
 import { CostEstimator } from './edge/demandControl';
 import { edgePlugin } from './edge/plugin';
 import { RateLimiter } from './edge/rateLimit';
@@ -153,6 +154,7 @@ export async function createGateway(
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
+      deadlinePlugin(config.REQUEST_TIMEOUT_MS),
       edgePlugin({
         limits: {
           maxDepth: config.GATEWAY_MAX_DEPTH,
@@ -196,6 +198,7 @@ export async function createGateway(
       context: async ({ req }) => ({
         viewer: await authenticateHeader(req.headers.authorization),
         clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        deadline: AbortSignal.timeout(config.REQUEST_TIMEOUT_MS),
       }),
     }),
   );

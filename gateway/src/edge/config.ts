@@ -34,6 +34,11 @@ export const edgeConfigShape = {
    * `10.0.0.0/8`, a hop count). Unset = none, so the client IP is the socket's peer.
    */
   TRUSTED_PROXIES: z.string().min(1).optional(),
+  /**
+   * Every operation's end-to-end deadline: past it, subgraph fetches in flight are aborted and
+   * the client gets HTTP 504 GATEWAY_TIMEOUT.
+   */
+  REQUEST_TIMEOUT_MS: count(30_000),
   /** Failure ratio (percent) over opossum's rolling window (10 s) that opens a subgraph's breaker. */
   BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** Requests in the rolling window before the breaker may open. */

@@ -27,6 +27,14 @@ export const edgeMetrics = {
         labelNames: ['code'],
       }),
   ),
+  timedOut: once(
+    'gateway_request_timeouts_total',
+    () =>
+      new Counter({
+        name: 'gateway_request_timeouts_total',
+        help: 'Operations stopped by the overall request deadline (REQUEST_TIMEOUT_MS).',
+      }),
+  ),
   rateLimiterUnavailable: once(
     'gateway_rate_limiter_unavailable_total',
     () =>
