@@ -43,6 +43,14 @@ export const edgeMetrics = {
         help: 'Requests served without a rate-limit check because Redis did not answer (fail open).',
       }),
   ),
+  apqCacheUnavailable: once(
+    'gateway_apq_cache_unavailable_total',
+    () =>
+      new Counter({
+        name: 'gateway_apq_cache_unavailable_total',
+        help: 'Persisted query cache lookups or stores skipped because Redis did not answer (fail open).',
+      }),
+  ),
   breakerState: once(
     'gateway_subgraph_breaker_transitions_total',
     () =>
