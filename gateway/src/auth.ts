@@ -22,6 +22,11 @@ export interface GatewayContext {
   clientIp?: string;
   /** `X-Cart-Token` as the client sent it; forwarded to the cart subgraph only (guest carts). */
   cartToken?: string;
+  /**
+   * Aborts when the request's overall deadline (REQUEST_TIMEOUT_MS) passes: subgraph fetches
+   * still in flight are cancelled, and the answer becomes GATEWAY_TIMEOUT.
+   */
+  deadline?: AbortSignal;
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {

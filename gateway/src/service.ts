@@ -20,9 +20,12 @@ import {
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { redisApqCache } from './edge/apqCache';
+import { deadlinePlugin } from './edge/deadline';
 import { CostEstimator } from './edge/demandControl';
 import { edgePlugin } from './edge/plugin';
 import { RateLimiter } from './edge/rateLimit';
+import { Safelist, safelistMiddleware } from './edge/safelist';
 import { trustProxySetting } from './edge/trustProxy';
 import { publicCacheSettings } from './performance/config';
 import { publicResponseCache } from './performance/publicResponseCache';
@@ -114,6 +117,16 @@ export async function createGateway(
     : undefined;
   await rateLimiter?.connected(2000);
 
+  const apqCache =
+    config.PERSISTED_QUERIES === 'apq'
+      ? redisApqCache(config.REDIS_URL, config.PERSISTED_QUERY_PREFIX, logger)
+      : undefined;
+  const safelist =
+    config.PERSISTED_QUERIES === 'safelist'
+      ? Safelist.fromFile(config.PERSISTED_QUERY_MANIFEST)
+      : undefined;
+  if (safelist) logger.info({ operations: safelist.size }, 'safelist mode: persisted queries only');
+
   const app = express();
   app.disable('x-powered-by');
   // Only the configured proxies' X-Forwarded-For is believed; unset, req.ip is the peer.
@@ -147,6 +160,10 @@ export async function createGateway(
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // In safelist mode the safelist middleware has already turned ids into listed text.
+    persistedQueries: apqCache
+      ? { cache: apqCache, ttl: config.PERSISTED_QUERY_TTL_SECONDS }
+      : false,
     // index.ts's installShutdown owns SIGTERM/SIGINT; Apollo Server's own handler would stop
     // the server and re-raise the signal, killing the process before the ordered shutdown ends.
     stopOnTerminationSignals: false,
@@ -156,6 +173,7 @@ export async function createGateway(
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
+      deadlinePlugin(config.REQUEST_TIMEOUT_MS),
       edgePlugin({
         limits: {
           maxDepth: config.GATEWAY_MAX_DEPTH,
@@ -195,11 +213,13 @@ export async function createGateway(
   app.use(
     '/graphql',
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
+    ...(safelist ? [safelistMiddleware(safelist)] : []),
     expressMiddleware(apolloServer, {
       context: async ({ req }) => ({
         viewer: await authenticateHeader(req.headers.authorization),
         clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
         cartToken: req.get('x-cart-token'),
+        deadline: AbortSignal.timeout(config.REQUEST_TIMEOUT_MS),
       }),
     }),
   );
@@ -222,6 +242,7 @@ export async function createGateway(
       draining = true;
       await apolloServer.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
       await rateLimiter?.close();
+      await apqCache?.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
 import type { GatewayContext } from './auth';
+import { requestDeadline, subgraphFetchSignal } from './edge/deadline';
 import { edgeMetrics } from './edge/metrics';
 
 export type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -33,6 +34,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(private readonly options: SubgraphDataSourceOptions) {
     const fetcher = breakerFetcher(options);
     super({ url: options.url, fetcher: options.wrapFetcher?.(fetcher) ?? fetcher });
+  }
+
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const deadline = (options.context as Partial<GatewayContext> | undefined)?.deadline;
+    return requestDeadline.run(deadline, () => super.process(options));
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
@@ -112,10 +118,13 @@ function breakerFetcher(options: SubgraphDataSourceOptions): Fetcher {
   return (url, init) => breaker.fire(url, init) as ReturnType<Fetcher>;
 }
 
-/** Node's fetch (undici) with an abort deadline per subgraph request. */
+/**
+ * Node's fetch (undici) with an abort deadline per subgraph request, cut shorter by the client
+ * request's own deadline (REQUEST_TIMEOUT_MS) when that comes first.
+ */
 function deadlineFetcher(timeoutMs: number): Fetcher {
   return async (url, init) => {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { ...init, signal: subgraphFetchSignal(timeoutMs) });
     // undici's Response has every member FetcherResponse names; the types only differ in
     // their iterator declarations.
     return response as unknown as FetcherResponse;

@@ -85,6 +85,44 @@ describe('gateway', () => {
       expect(result.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
     });
 
+    it('stops an operation past REQUEST_TIMEOUT_MS with 504 GATEWAY_TIMEOUT and aborts its subgraph fetch', async () => {
+      let aborted = false;
+      const slow = await fakeSubgraph((req, res) => {
+        // Answers after 3 s, unless the gateway gave up on the request first.
+        const timer = setTimeout(() => {
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ data: { ping: 'pong' } }));
+        }, 3000);
+        res.on('close', () => {
+          if (!res.writableFinished) aborted = true;
+          clearTimeout(timer);
+        });
+        req.resume();
+      });
+      stops.push(slow.close);
+      const gw = await gatewayWithProductAt(slow.url, { REQUEST_TIMEOUT_MS: '400' });
+      const started = Date.now();
+      const result = await post(gw.url, '{ ping }');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(result.status).toBe(504);
+      expect(result.body.errors).toEqual([
+        {
+          message: expect.stringMatching(/400 ms limit \(REQUEST_TIMEOUT_MS\)/),
+          extensions: { code: 'GATEWAY_TIMEOUT' },
+        },
+      ]);
+      expect(result.body.data).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(aborted).toBe(true);
+
+      // The same slow subgraph inside the deadline answers normally.
+      const patient = await gatewayWithProductAt(slow.url, { REQUEST_TIMEOUT_MS: '6000' });
+      const answered = await post(patient.url, '{ ping }');
+      expect(answered.status).toBe(200);
+      expect(answered.body).toMatchObject({ data: { ping: 'pong' } });
+    }, 15_000);
+
     it('is reported as SERVICE_UNAVAILABLE when it answers 503 with a non-GraphQL body', async () => {
       const broken = await fakeSubgraph((_req, res) => {
         res.writeHead(503, { 'content-type': 'text/html' }).end('<h1>upstream down</h1>');

@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { env } from '@shop/shared';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const DEFAULT_MANIFEST = path.resolve(__dirname, '..', '..', 'persisted-query-manifest.json');
 
 /**
  * The edge's settings (README "Configuration"), spread into the gateway's config shape. Defaults
@@ -34,6 +38,28 @@ export const edgeConfigShape = {
    * `10.0.0.0/8`, a hop count). Unset = none, so the client IP is the socket's peer.
    */
   TRUSTED_PROXIES: z.string().min(1).optional(),
+  /**
+   * Every operation's end-to-end deadline: past it, subgraph fetches in flight are aborted and
+   * the client gets HTTP 504 GATEWAY_TIMEOUT.
+   */
+  REQUEST_TIMEOUT_MS: count(30_000),
+  /**
+   * `apq`: automatic persisted queries, cached in Redis for every instance. `safelist`: only the
+   * operations in PERSISTED_QUERY_MANIFEST run. `off`: neither.
+   */
+  PERSISTED_QUERIES: z.enum(['apq', 'safelist', 'off']).default('apq'),
+  /** Apollo's persisted query manifest (`npm run persisted:manifest` writes the committed one). */
+  PERSISTED_QUERY_MANIFEST: z
+    .string()
+    .default(DEFAULT_MANIFEST)
+    .transform((p) => path.resolve(p))
+    .refine((p) => existsSync(p), {
+      message: 'the persisted query manifest does not exist; run `npm run persisted:manifest`',
+    }),
+  /** How long a registered APQ hash stays in Redis. */
+  PERSISTED_QUERY_TTL_SECONDS: count(24 * 60 * 60),
+  /** Keyv namespace (key prefix) of the APQ cache in Redis. */
+  PERSISTED_QUERY_PREFIX: z.string().min(1).default('gateway-apq'),
   /** Failure ratio (percent) over opossum's rolling window (10 s) that opens a subgraph's breaker. */
   BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** Requests in the rolling window before the breaker may open. */

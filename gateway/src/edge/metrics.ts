@@ -27,12 +27,28 @@ export const edgeMetrics = {
         labelNames: ['code'],
       }),
   ),
+  timedOut: once(
+    'gateway_request_timeouts_total',
+    () =>
+      new Counter({
+        name: 'gateway_request_timeouts_total',
+        help: 'Operations stopped by the overall request deadline (REQUEST_TIMEOUT_MS).',
+      }),
+  ),
   rateLimiterUnavailable: once(
     'gateway_rate_limiter_unavailable_total',
     () =>
       new Counter({
         name: 'gateway_rate_limiter_unavailable_total',
         help: 'Requests served without a rate-limit check because Redis did not answer (fail open).',
+      }),
+  ),
+  apqCacheUnavailable: once(
+    'gateway_apq_cache_unavailable_total',
+    () =>
+      new Counter({
+        name: 'gateway_apq_cache_unavailable_total',
+        help: 'Persisted query cache lookups or stores skipped because Redis did not answer (fail open).',
       }),
   ),
   breakerState: once(
