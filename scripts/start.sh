@@ -59,7 +59,10 @@ for spec in "${SERVICES[@]}"; do
   log "starting $name on :$port (log: .local/logs/$name.log)"
   # `node --import tsx` rather than the tsx CLI: one process per service, so the pid we keep is
   # the service itself and SIGTERM reaches its graceful shutdown directly.
-  node --import tsx "$entry" >"$LOGS/$name.log" 2>&1 &
+  # shared/src/telemetry/register.ts starts OpenTelemetry before the service loads anything it
+  # instruments; OTEL_SDK_DISABLED=true switches tracing off (docs/observability.md).
+  OTEL_SERVICE_NAME="$name" node --import tsx --import ./shared/src/telemetry/register.ts "$entry" \
+    >"$LOGS/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 120); do

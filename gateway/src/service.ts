@@ -14,12 +14,15 @@ import {
   createLogger,
   healthRouter,
   metricsRouter,
+  requestIdMiddleware,
+  setRequestUser,
   withTimeout,
   type Logger,
   type Viewer,
 } from '@shop/shared';
 import { authenticate, createGatewayTokenVerifier, type GatewayContext } from './auth';
 import { subgraphUrlOverrides, type GatewayConfig } from './config';
+import { operationObservabilityPlugin } from './observability/operationPlugin';
 import { SubgraphDataSource } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
@@ -89,6 +92,7 @@ export async function createGateway(
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestIdMiddleware());
   const httpServer = http.createServer(app);
 
   // Assigned below; attachments only call `execute` once requests arrive, after start().
@@ -127,6 +131,7 @@ export async function createGateway(
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
+      operationObservabilityPlugin(logger),
     ],
   });
   started.server = apolloServer;
@@ -154,7 +159,11 @@ export async function createGateway(
     '/graphql',
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
     expressMiddleware(apolloServer, {
-      context: async ({ req }) => ({ viewer: await authenticateHeader(req.headers.authorization) }),
+      context: async ({ req }) => {
+        const viewer = await authenticateHeader(req.headers.authorization);
+        setRequestUser(viewer?.userId);
+        return { viewer };
+      },
     }),
   );
   app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));

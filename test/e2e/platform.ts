@@ -18,6 +18,8 @@ import {
 } from '@shop/shared/src/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
+const TELEMETRY = './shared/src/telemetry/register.ts';
 
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
@@ -34,6 +36,10 @@ export interface Platform {
   gatewayUrl: string;
   topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
   ordersDatabaseUrl: string;
+  /** Everything the service has written to stdout and stderr so far (pino JSON lines). */
+  logOf: (name: ServiceName) => string;
+  /** The service's Prometheus text from /metrics (HTTP services only). */
+  metricsOf: (name: ServiceName) => Promise<string>;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
   /** Starts a stopped service again with the same settings and waits until it is ready. */
@@ -98,6 +104,11 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    // Traces go to the local Jaeger (scripts/infra.sh); every span is kept and exported within
+    // half a second so a test can read its trace back. OTEL_SDK_DISABLED=true turns it off.
+    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+    OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    OTEL_BSP_SCHEDULE_DELAY: '500',
   };
   const http = (p: number) => `http://127.0.0.1:${p}`;
   const services: Record<ServiceName, ServiceSpec> = {
@@ -192,9 +203,9 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
     const spec = services[name];
     const log = createWriteStream(logFile(name), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', TELEMETRY, spec.entry], {
       cwd: ROOT,
-      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test' },
+      env: { ...process.env, ...common, OTEL_SERVICE_NAME: name, ...spec.env, NODE_ENV: 'test' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
@@ -240,6 +251,11 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
     gatewayUrl: `${http(port.gateway)}/graphql`,
     topics,
     ordersDatabaseUrl: ordersDb.url,
+    logOf: (name) => readFileSync(logFile(name), 'utf8'),
+    metricsOf: async (name) => {
+      const res = await fetch(`${http(services[name].port)}/metrics`);
+      return res.text();
+    },
     kill,
     start,
     stop: async () => {

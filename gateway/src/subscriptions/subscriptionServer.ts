@@ -6,6 +6,7 @@ import type { Viewer } from '@shop/shared';
 import type { HttpServerAttachment } from '../service';
 import { startOrderEventsFeed } from './orderEventsFeed';
 import { subscribeToOrderStatus } from './orderStatusChanged';
+import { subscriptionsActive, websocketConnections } from '../observability/websocketMetrics';
 
 /**
  * GraphQL subscriptions over graphql-ws on the gateway's own `/graphql` URL. @apollo/gateway
@@ -29,6 +30,7 @@ export function orderSubscriptions(options: {
       });
       const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
       const viewers = new WeakMap<object, Viewer>();
+      const running = new WeakMap<object, Set<string>>();
       const server = useServer(
         {
           schema: () => {
@@ -42,10 +44,21 @@ export function orderSubscriptions(options: {
               const viewer = await authenticate(typeof header === 'string' ? header : undefined);
               if (!viewer) return false;
               viewers.set(ctx.extra, viewer);
+              websocketConnections.inc();
               return true;
             } catch {
               return false;
             }
+          },
+          // Only acknowledged connections were counted (onConnect); graphql-ws completes every
+          // running operation before it closes the socket, so the gauges return to zero.
+          onDisconnect: () => void websocketConnections.dec(),
+          onOperation: (ctx, id) => {
+            running.set(ctx.extra, (running.get(ctx.extra) ?? new Set()).add(id));
+            subscriptionsActive.inc();
+          },
+          onComplete: (ctx, id) => {
+            if (running.get(ctx.extra)?.delete(id)) subscriptionsActive.dec();
           },
           context: (ctx) => ({ viewer: viewers.get(ctx.extra) }),
           subscribe: (args) => subscribeToOrderStatus(args, { feed, execute }),
