@@ -14,7 +14,6 @@ export const REDACTED_PATHS = [
   'secret',
   'cookie',
   'shippingAddress',
-  'address',
   'connectionParams',
   'req.headers.authorization',
   'req.headers.cookie',
@@ -24,7 +23,6 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.cookie',
   '*.shippingAddress',
-  '*.address',
   '*.connectionParams',
 ];
 

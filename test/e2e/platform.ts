@@ -219,7 +219,9 @@ export async function startPlatform(kafka: Kafka): Promise<Platform> {
           const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
           return res.ok;
         },
-        { what: `${name} to be ready`, timeoutMs: 60_000, intervalMs: 200 },
+        // Generous: seven services each loading TypeScript and OpenTelemetry on a busy two-core
+        // machine have taken over a minute to start.
+        { what: `${name} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
       );
     } catch (err) {
       const tail = readFileSync(logFile(name), 'utf8').split('\n').slice(-20).join('\n');

@@ -9,6 +9,8 @@
  * derived from the entry file), OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318),
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default below), OTEL_TRACES_EXPORTER.
  */
-import { startTelemetry } from './sdk';
-
-startTelemetry();
+// Loaded lazily so OTEL_SDK_DISABLED=true costs nothing at start-up (no SDK code is read).
+if (process.env.OTEL_SDK_DISABLED !== 'true') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./sdk') as typeof import('./sdk')).startTelemetry();
+}
