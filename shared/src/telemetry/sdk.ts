@@ -29,6 +29,7 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 
 /**
  * The default sampler, chosen from `npm run bench:tracing` (docs/observability.md): follow the
@@ -128,6 +129,9 @@ export function startTelemetry(): void {
         ignoreIncomingRequestHook: (req) =>
           UNTRACED_PATHS.some((prefix) => req.url?.startsWith(prefix) ?? false),
       }),
+      // Node's fetch (undici) is how the gateway calls subgraphs; the http instrumentation does
+      // not see it, so this one adds traceparent to those requests.
+      new UndiciInstrumentation(),
       new ExpressInstrumentation(),
       // Resolver spans for every field would dwarf the rest; keep parse/validate/execute.
       new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
