@@ -123,7 +123,10 @@ async function services(run: string): Promise<Service[]> {
     env: { ...common, ...env },
   });
   return [
-    svc('inventory', 'internal-grpc/stubs/inventory/main', invH, { GRPC_PORT: inv, HTTP_PORT: invH }),
+    svc('inventory', 'internal-grpc/stubs/inventory/main', invH, {
+      GRPC_PORT: inv,
+      HTTP_PORT: invH,
+    }),
     svc('payment', 'internal-grpc/stubs/payment/main', payH, { GRPC_PORT: pay, HTTP_PORT: payH }),
     svc('product', 'subgraphs/product/src/index', prod, {
       PORT: prod,

@@ -14,6 +14,8 @@ import {
   createLogger,
   healthRouter,
   metricsRouter,
+  requestIdMiddleware,
+  setRequestUser,
   withTimeout,
   type Logger,
   type Viewer,
@@ -24,6 +26,7 @@ import { CostEstimator } from './edge/demandControl';
 import { edgePlugin } from './edge/plugin';
 import { RateLimiter } from './edge/rateLimit';
 import { trustProxySetting } from './edge/trustProxy';
+import { operationObservabilityPlugin } from './observability/operationPlugin';
 import { SubgraphDataSource } from './subgraphDataSource';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
@@ -115,6 +118,7 @@ export async function createGateway(
   app.disable('x-powered-by');
   // Only the configured proxies' X-Forwarded-For is believed; unset, req.ip is the peer.
   app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
+  app.use(requestIdMiddleware());
   const httpServer = http.createServer(app);
 
   // Assigned below; attachments only call `execute` once requests arrive, after start().
@@ -166,6 +170,7 @@ export async function createGateway(
         costMax: config.COST_MAX,
         rateLimiter,
       }),
+      operationObservabilityPlugin(logger),
     ],
   });
   started.server = apolloServer;
@@ -193,10 +198,11 @@ export async function createGateway(
     '/graphql',
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
     expressMiddleware(apolloServer, {
-      context: async ({ req }) => ({
-        viewer: await authenticateHeader(req.headers.authorization),
-        clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-      }),
+      context: async ({ req }) => {
+        const viewer = await authenticateHeader(req.headers.authorization);
+        setRequestUser(viewer?.userId);
+        return { viewer, clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
+      },
     }),
   );
   app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));

@@ -1,9 +1,16 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
-import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
+import {
+  currentRequestContext,
+  ErrorCode,
+  REQUEST_ID_HEADER,
+  serviceUnavailable,
+  type Logger,
+} from '@shop/shared';
 import type { GatewayContext } from './auth';
 import { edgeMetrics } from './edge/metrics';
+import { subgraphFetchDuration } from './observability/subgraphFetchMetrics';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -34,9 +41,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     // Headers start empty for every subgraph request, so only the token we verified goes out;
-    // whatever else the client sent stays at the edge.
+    // whatever else the client sent stays at the edge. The request id goes along so the
+    // subgraph's log lines join the gateway's (traceparent is added by the http instrumentation).
     const token = (context as Partial<GatewayContext>).viewer?.token;
     if (token) request.http?.headers.set('authorization', `Bearer ${token}`);
+    const requestId = currentRequestContext()?.requestId;
+    if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const timer = subgraphFetchDuration.startTimer({ subgraph: this.options.name });
+    try {
+      const response = await super.process(options);
+      timer({ outcome: response.errors?.length ? 'graphql_error' : 'ok' });
+      return response;
+    } catch (err) {
+      timer({ outcome: err instanceof GraphQLError ? 'graphql_error' : 'transport_error' });
+      throw err;
+    }
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {

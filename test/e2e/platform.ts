@@ -19,6 +19,8 @@ import {
 } from '@shop/shared/src/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
+const TELEMETRY = './shared/src/telemetry/register.ts';
 
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
@@ -39,6 +41,10 @@ export interface Platform {
   subgraphUrls: Record<SubgraphName, string>;
   topics: { checkoutEvents: string; checkoutEventsDlq: string; orderEvents: string };
   ordersDatabaseUrl: string;
+  /** Everything the service has written to stdout and stderr so far (pino JSON lines). */
+  logOf: (name: ServiceName) => string;
+  /** The service's Prometheus text from /metrics (HTTP services only). */
+  metricsOf: (name: ServiceName) => Promise<string>;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
   /** Starts a stopped service again with the same settings and waits until it is ready. */
@@ -103,6 +109,11 @@ export async function startPlatform(
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    // Traces go to the local Jaeger (scripts/infra.sh); every span is kept and exported within
+    // half a second so a test can read its trace back. OTEL_SDK_DISABLED=true turns it off.
+    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+    OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    OTEL_BSP_SCHEDULE_DELAY: '500',
   };
   const http = (p: number) => `http://127.0.0.1:${p}`;
   const services: Record<ServiceName, ServiceSpec> = {
@@ -197,9 +208,16 @@ export async function startPlatform(
     const spec = services[name];
     const log = createWriteStream(logFile(name), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
-    const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', TELEMETRY, spec.entry], {
       cwd: ROOT,
-      env: { ...process.env, ...common, ...spec.env, NODE_ENV: 'test', ...options.env?.[name] },
+      env: {
+        ...process.env,
+        ...common,
+        OTEL_SERVICE_NAME: name,
+        ...spec.env,
+        NODE_ENV: 'test',
+        ...options.env?.[name],
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
@@ -213,7 +231,9 @@ export async function startPlatform(
           const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
           return res.ok;
         },
-        { what: `${name} to be ready`, timeoutMs: 60_000, intervalMs: 200 },
+        // Generous: seven services each loading TypeScript and OpenTelemetry on a busy two-core
+        // machine have taken over a minute to start.
+        { what: `${name} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
       );
     } catch (err) {
       const tail = readFileSync(logFile(name), 'utf8').split('\n').slice(-20).join('\n');
@@ -251,6 +271,11 @@ export async function startPlatform(
     },
     topics,
     ordersDatabaseUrl: ordersDb.url,
+    logOf: (name) => readFileSync(logFile(name), 'utf8'),
+    metricsOf: async (name) => {
+      const res = await fetch(`${http(services[name].port)}/metrics`);
+      return res.text();
+    },
     kill,
     start,
     stop: async () => {
