@@ -22,6 +22,31 @@ const ROOT = path.resolve(__dirname, '../..');
 /** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
 const TELEMETRY = './shared/src/telemetry/register.ts';
 
+/** Where the services send spans: the local Jaeger's OTLP/HTTP receiver (scripts/infra.sh). */
+export const OTLP_ENDPOINT = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
+
+/** False with SHOP_TRACING=off, the switch that also keeps scripts/infra.sh from starting Jaeger. */
+export const tracingWanted = (process.env.SHOP_TRACING ?? '').toLowerCase() !== 'off';
+
+/**
+ * Whether the OTLP receiver answers. Services export only then: without a collector every
+ * span batch would end in a connection error on stderr, in every e2e test.
+ */
+export async function traceBackendUp(endpoint = OTLP_ENDPOINT): Promise<boolean> {
+  if (!tracingWanted) return false;
+  try {
+    // Any HTTP answer (an empty POST gets 400) means the receiver is there.
+    await fetch(new URL('/v1/traces', endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      signal: AbortSignal.timeout(2000),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
 
@@ -105,13 +130,16 @@ export async function startPlatform(
     orders: await freePort(),
     gateway: await freePort(),
   };
+  const tracing = await traceBackendUp();
   const common = {
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     // Traces go to the local Jaeger (scripts/infra.sh); every span is kept and exported within
-    // half a second so a test can read its trace back. OTEL_SDK_DISABLED=true turns it off.
-    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+    // half a second so a test can read its trace back. Without a receiver (or SHOP_TRACING=off,
+    // or OTEL_SDK_DISABLED=true from the caller) the SDK is not started at all.
+    OTEL_SDK_DISABLED: tracing ? (process.env.OTEL_SDK_DISABLED ?? 'false') : 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
     OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     OTEL_BSP_SCHEDULE_DELAY: '500',
   };
