@@ -75,6 +75,9 @@ function startService(
   return child;
 }
 
+/** Every child started, so a failed start still stops what it started. */
+const children: ChildProcess[] = [];
+
 async function startStack(mode: Mode, dir: string) {
   const productPort = await freePort();
   const gatewayPort = await freePort();
@@ -115,6 +118,7 @@ async function startStack(mode: Mode, dir: string) {
     },
     dir,
   );
+  children.push(product, gateway);
   const url = `http://127.0.0.1:${gatewayPort}/graphql`;
   await waitFor(
     async () => {
@@ -124,9 +128,9 @@ async function startStack(mode: Mode, dir: string) {
       const res = await graphqlRequest(url, CATALOG).catch(() => undefined);
       return res?.status === 200 && !res.errors;
     },
-    { what: `the tracing-${mode} gateway to answer`, timeoutMs: 120_000, intervalMs: 500 },
+    { what: `the tracing-${mode} gateway to answer`, timeoutMs: 300_000, intervalMs: 500 },
   );
-  return { url, children: [product, gateway] };
+  return { url };
 }
 
 async function measure(url: string, seconds: number): Promise<Run> {
@@ -208,9 +212,7 @@ async function main(): Promise<void> {
     log(`throughput with tracing on / off: ${(on.rps / off.rps).toFixed(2)}`);
     if (on.failed + off.failed > 0) process.exitCode = 1;
   } finally {
-    for (const stack of Object.values(stacks)) {
-      for (const child of stack.children) child.kill('SIGTERM');
-    }
+    for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     rmSync(dir, { recursive: true, force: true });
   }
