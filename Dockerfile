@@ -75,4 +75,4 @@ USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "deploy/docker/healthcheck.js"]
 EXPOSE 4000
-CMD ["node", "gateway/src/index.js"]
+CMD ["node", "--import", "./shared/src/telemetry/register.js", "gateway/src/index.js"]

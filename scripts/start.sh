@@ -63,8 +63,11 @@ for spec in "${SERVICES[@]}"; do
   log "starting $name on :$port (log: .local/logs/$name.log)"
   # `node --import tsx` rather than the tsx CLI: one process per service, so the pid we keep is
   # the service itself and SIGTERM reaches its graceful shutdown directly (env execs node).
+  # shared/src/telemetry/register.ts starts OpenTelemetry before the service loads anything it
+  # instruments; OTEL_SDK_DISABLED=true switches tracing off (docs/observability.md).
   # shellcheck disable=SC2086 # extra_env is zero or more NAME=value words
-  env $extra_env node --import tsx "$entry" >"$LOGS/$name.log" 2>&1 &
+  env OTEL_SERVICE_NAME="$name" $extra_env node --import tsx --import ./shared/src/telemetry/register.ts "$entry" \
+    >"$LOGS/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 120); do

@@ -14,6 +14,8 @@ import {
   createLogger,
   healthRouter,
   metricsRouter,
+  requestIdMiddleware,
+  setRequestUser,
   withTimeout,
   type Logger,
   type Viewer,
@@ -30,6 +32,7 @@ import { trustProxySetting } from './edge/trustProxy';
 import { publicCacheSettings } from './performance/config';
 import { publicResponseCache } from './performance/publicResponseCache';
 import { SubgraphDataSource, type Fetcher } from './subgraphDataSource';
+import { operationObservabilityPlugin } from './observability/operationPlugin';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
 
 /**
@@ -131,6 +134,7 @@ export async function createGateway(
   app.disable('x-powered-by');
   // Only the configured proxies' X-Forwarded-For is believed; unset, req.ip is the peer.
   app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
+  app.use(requestIdMiddleware());
   const httpServer = http.createServer(app);
 
   // Assigned below; attachments only call `execute` once requests arrive, after start().
@@ -187,6 +191,7 @@ export async function createGateway(
         costMax: config.COST_MAX,
         rateLimiter,
       }),
+      operationObservabilityPlugin(logger),
     ],
   });
   started.server = apolloServer;
@@ -215,12 +220,16 @@ export async function createGateway(
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
     ...(safelist ? [safelistMiddleware(safelist)] : []),
     expressMiddleware(apolloServer, {
-      context: async ({ req }) => ({
-        viewer: await authenticateHeader(req.headers.authorization),
-        clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-        cartToken: req.get('x-cart-token'),
-        deadline: AbortSignal.timeout(config.REQUEST_TIMEOUT_MS),
-      }),
+      context: async ({ req }) => {
+        const viewer = await authenticateHeader(req.headers.authorization);
+        setRequestUser(viewer?.userId);
+        return {
+          viewer,
+          clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+          cartToken: req.get('x-cart-token'),
+          deadline: AbortSignal.timeout(config.REQUEST_TIMEOUT_MS),
+        };
+      },
     }),
   );
   app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));

@@ -1,10 +1,17 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
-import { ErrorCode, serviceUnavailable, type Logger } from '@shop/shared';
+import {
+  currentRequestContext,
+  ErrorCode,
+  REQUEST_ID_HEADER,
+  serviceUnavailable,
+  type Logger,
+} from '@shop/shared';
 import type { GatewayContext } from './auth';
 import { requestDeadline, subgraphFetchSignal } from './edge/deadline';
 import { edgeMetrics } from './edge/metrics';
+import { subgraphFetchDuration } from './observability/subgraphFetchMetrics';
 
 export type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -36,19 +43,31 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url: options.url, fetcher: options.wrapFetcher?.(fetcher) ?? fetcher });
   }
 
-  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const deadline = (options.context as Partial<GatewayContext> | undefined)?.deadline;
-    return requestDeadline.run(deadline, () => super.process(options));
-  }
-
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     // Headers start empty for every subgraph request, so only the token we verified goes out;
-    // whatever else the client sent stays at the edge.
+    // whatever else the client sent stays at the edge. The request id goes along so the
+    // subgraph's log lines join the gateway's (traceparent is added by the http instrumentation).
     const { viewer, cartToken } = context as Partial<GatewayContext>;
     if (viewer?.token) request.http?.headers.set('authorization', `Bearer ${viewer.token}`);
+    const requestId = currentRequestContext()?.requestId;
+    if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
     // A guest's cart token is a credential for one cart: only the cart subgraph may see it.
     if (cartToken && this.options.name === 'cart') {
       request.http?.headers.set('x-cart-token', cartToken);
+    }
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const timer = subgraphFetchDuration.startTimer({ subgraph: this.options.name });
+    // The request's overall deadline (REQUEST_TIMEOUT_MS) reaches the fetcher through this scope.
+    const deadline = (options.context as Partial<GatewayContext> | undefined)?.deadline;
+    try {
+      const response = await requestDeadline.run(deadline, () => super.process(options));
+      timer({ outcome: response.errors?.length ? 'graphql_error' : 'ok' });
+      return response;
+    } catch (err) {
+      timer({ outcome: err instanceof GraphQLError ? 'graphql_error' : 'transport_error' });
+      throw err;
     }
   }
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import CircuitBreaker from 'opossum';
 import type { MethodDefinition } from '@grpc/proto-loader';
-import type { Logger } from '@shop/shared';
+import { rpcClientDuration, type Logger } from '@shop/shared';
 
 /**
  * Statuses that say the dependency is unwell rather than that it answered "no": by default only
@@ -133,15 +133,17 @@ export function createGrpcCaller(
   return {
     breaker,
     async call<Res>(name: string, invoke: UnaryInvocation<Res>): Promise<Res> {
+      // Trace context needs nothing here: the OpenTelemetry gRPC instrumentation puts the
+      // active span's traceparent in each call's metadata (shared/src/telemetry).
       const work = () =>
         new Promise<Res>((resolve, reject) => {
-          invoke({ deadline: Date.now() + deadlineMs }, (err, response) =>
-            err
-              ? reject(err)
-              : response
-                ? resolve(response)
-                : reject(new Error(`empty ${name} response`)),
-          );
+          const timer = rpcClientDuration.startTimer({ rpc_service: dependency, rpc_method: name });
+          invoke({ deadline: Date.now() + deadlineMs }, (err, response) => {
+            timer({ rpc_grpc_status_code: grpc.status[err?.code ?? grpc.status.OK] });
+            if (err) reject(err);
+            else if (response) resolve(response);
+            else reject(new Error(`empty ${name} response`));
+          });
         });
       try {
         return (await breaker.fire(work)) as Res;

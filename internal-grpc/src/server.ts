@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
+import { rpcServerMetrics } from './serverMetrics';
 
 /** Binds a gRPC server on loopback (or `host`) without TLS; internal traffic only. */
 export async function startGrpcServer(
   register: (server: grpc.Server) => void,
   address: string,
 ): Promise<{ server: grpc.Server; port: number; stop: () => Promise<void> }> {
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: [rpcServerMetrics] });
   register(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>

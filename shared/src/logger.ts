@@ -1,24 +1,46 @@
 import pino, { type Logger } from 'pino';
+import { currentRequestContext } from './telemetry/requestContext';
 
 export type { Logger };
 
+/**
+ * Never logged, wherever they appear: credentials (bearer tokens, guest cart tokens), and the
+ * customer's address (personal data). Paths are pino's (fast-redact).
+ */
 export const REDACTED_PATHS = [
-  'req.headers.authorization',
   'authorization',
-  '*.authorization',
+  'token',
+  'password',
+  'secret',
+  'cookie',
+  'shippingAddress',
+  'connectionParams',
+  'cartToken',
+  'req.headers.authorization',
+  'req.headers.cookie',
   'req.headers["x-cart-token"]',
   'headers["x-cart-token"]',
   '*.headers["x-cart-token"]',
   '["x-cart-token"]',
   '*["x-cart-token"]',
-  'cartToken',
+  '*.authorization',
+  '*.token',
+  '*.password',
+  '*.secret',
+  '*.cookie',
+  '*.shippingAddress',
+  '*.connectionParams',
   '*.cartToken',
   '*.*.cartToken',
   'variables.cartToken',
   '*.variables.cartToken',
 ];
 
-/** JSON logs on stdout, one logger per service; `service` is on every line for aggregation. */
+/**
+ * JSON logs on stdout, one logger per service; `service` is on every line for aggregation.
+ * Lines written during a request carry `request_id` (and `user_id` once known); inside a span
+ * the OpenTelemetry pino instrumentation adds `trace_id` and `span_id`.
+ */
 export function createLogger(
   service: string,
   level = process.env.LOG_LEVEL ?? 'info',
@@ -29,9 +51,14 @@ export function createLogger(
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // Bearer tokens and guest cart tokens are credentials: never written, wherever they sit in
-    // a log object (a request's headers, a logged GraphQL request's variables or arguments).
-    redact: REDACTED_PATHS,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    mixin: () => {
+      const request = currentRequestContext();
+      if (!request) return {};
+      return request.userId
+        ? { request_id: request.requestId, user_id: request.userId }
+        : { request_id: request.requestId };
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -11,6 +11,7 @@ import { viewerFromHeader, type TokenVerifier, type Viewer } from './auth';
 import { createErrorFormatter } from './errors';
 import { healthRouter, type ReadinessCheck } from './health';
 import { metricsRouter } from './metrics';
+import { requestIdMiddleware, setRequestUser } from './telemetry/requestContext';
 
 /** What every subgraph resolver can count on; each subgraph extends it with its data sources. */
 export interface BaseContext {
@@ -91,10 +92,13 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   app.use(metricsRouter());
   app.use(
     '/graphql',
+    // The gateway's X-Request-Id, so this subgraph's lines join the gateway's access line.
+    requestIdMiddleware(),
     express.json({ limit: '1mb' }),
     expressMiddleware(server, {
       context: async ({ req }) => {
         const viewer = await viewerFromHeader(options.verifyToken, req.headers.authorization);
+        setRequestUser(viewer?.userId);
         const cartToken = req.headers['x-cart-token'];
         return options.context({
           viewer,

@@ -19,6 +19,33 @@ import {
 } from '@shop/shared/src/testing';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
+const TELEMETRY = './shared/src/telemetry/register.ts';
+
+/** Where the services send spans: the local Jaeger's OTLP/HTTP receiver (scripts/infra.sh). */
+export const OTLP_ENDPOINT = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
+
+/** False with SHOP_TRACING=off, the switch that also keeps scripts/infra.sh from starting Jaeger. */
+export const tracingWanted = (process.env.SHOP_TRACING ?? '').toLowerCase() !== 'off';
+
+/**
+ * Whether the OTLP receiver answers. Services export only then: without a collector every
+ * span batch would end in a connection error on stderr, in every e2e test.
+ */
+export async function traceBackendUp(endpoint = OTLP_ENDPOINT): Promise<boolean> {
+  if (!tracingWanted) return false;
+  try {
+    // Any HTTP answer (an empty POST gets 400) means the receiver is there.
+    await fetch(new URL('/v1/traces', endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      signal: AbortSignal.timeout(2000),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
@@ -46,6 +73,10 @@ export interface Platform {
   ordersDatabaseUrl: string;
   /** host:port of the gRPC stubs, for tests that look at stock and charges directly. */
   grpc: { inventory: string; payment: string };
+  /** Everything the service has written to stdout and stderr so far (pino JSON lines). */
+  logOf: (name: ServiceName) => string;
+  /** The service's Prometheus text from /metrics (HTTP services only). */
+  metricsOf: (name: ServiceName) => Promise<string>;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
   /**
@@ -115,10 +146,18 @@ export async function startPlatform(
     orders: await freePort(),
     gateway: await freePort(),
   };
+  const tracing = await traceBackendUp();
   const common = {
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    // Traces go to the local Jaeger (scripts/infra.sh); every span is kept and exported within
+    // half a second so a test can read its trace back. Without a receiver (or SHOP_TRACING=off,
+    // or OTEL_SDK_DISABLED=true from the caller) the SDK is not started at all.
+    OTEL_SDK_DISABLED: tracing ? (process.env.OTEL_SDK_DISABLED ?? 'false') : 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
+    OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    OTEL_BSP_SCHEDULE_DELAY: '500',
   };
   const http = (p: number) => `http://127.0.0.1:${p}`;
   const services: Record<ServiceName, ServiceSpec> = {
@@ -221,18 +260,23 @@ export async function startPlatform(
     const log = createWriteStream(logFile(name), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
     const flags = options.nodeFlags?.[name] ?? [];
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', spec.entry], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...common,
-        ...spec.env,
-        NODE_ENV: 'test',
-        ...options.env?.[name],
-        ...extraEnv,
+    const child = spawn(
+      process.execPath,
+      [...flags, '--import', 'tsx', '--import', TELEMETRY, spec.entry],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...common,
+          OTEL_SERVICE_NAME: name,
+          ...spec.env,
+          NODE_ENV: 'test',
+          ...options.env?.[name],
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     running.set(name, child);
@@ -244,7 +288,9 @@ export async function startPlatform(
           const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
           return res.ok;
         },
-        { what: `${name} to be ready`, timeoutMs: 60_000, intervalMs: 200 },
+        // Generous: seven services each loading TypeScript and OpenTelemetry on a busy two-core
+        // machine have taken over a minute to start.
+        { what: `${name} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
       );
     } catch (err) {
       const tail = readFileSync(logFile(name), 'utf8').split('\n').slice(-20).join('\n');
@@ -283,6 +329,11 @@ export async function startPlatform(
     topics,
     ordersDatabaseUrl: ordersDb.url,
     grpc: { inventory: `127.0.0.1:${port.inventory}`, payment: `127.0.0.1:${port.payment}` },
+    logOf: (name) => readFileSync(logFile(name), 'utf8'),
+    metricsOf: async (name) => {
+      const res = await fetch(`${http(services[name].port)}/metrics`);
+      return res.text();
+    },
     kill,
     start,
     exited: async (name) => {

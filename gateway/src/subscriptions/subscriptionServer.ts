@@ -32,6 +32,7 @@ interface Connection {
   subscriptions: number;
   expiry?: NodeJS.Timeout;
 }
+import { subscriptionsActive, websocketConnections } from '../observability/websocketMetrics';
 
 /**
  * GraphQL subscriptions over graphql-ws on the gateway's own `/graphql` URL. @apollo/gateway
@@ -114,6 +115,7 @@ export function orderSubscriptions(options: {
               connection.expiry.unref();
             }
             connections.set(socket, connection);
+            websocketConnections.inc();
             return true;
           },
           onDisconnect: (ctx) => releaseConnection(ctx.extra.socket),
@@ -130,11 +132,14 @@ export function orderSubscriptions(options: {
               ];
             }
             connection.subscriptions++;
+            subscriptionsActive.inc();
             return undefined;
           },
           onComplete: (ctx) => {
             const connection = connections.get(ctx.extra.socket);
-            if (connection) connection.subscriptions = Math.max(0, connection.subscriptions - 1);
+            if (!connection || connection.subscriptions === 0) return;
+            connection.subscriptions--;
+            subscriptionsActive.dec();
           },
           context: (ctx): SubscriptionContext => ({
             viewer: connections.get(ctx.extra.socket)?.viewer,
@@ -151,6 +156,9 @@ export function orderSubscriptions(options: {
         if (!connection?.viewer) return;
         connections.delete(socket);
         clearTimeout(connection.expiry);
+        // The gauges follow the connection map: whatever it still held leaves with it.
+        websocketConnections.dec();
+        subscriptionsActive.dec(connection.subscriptions);
         const open = (connectionsPerUser.get(connection.viewer.userId) ?? 1) - 1;
         if (open > 0) connectionsPerUser.set(connection.viewer.userId, open);
         else connectionsPerUser.delete(connection.viewer.userId);

@@ -1,5 +1,6 @@
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { trackConsumerLag } from './consumerLag';
 import { sendDeadLetter } from './deadLetter';
 import { retryDelay, settleMessage, type RetryCause, type SettlePolicy } from './settleMessage';
 
@@ -176,6 +177,12 @@ export async function startSettledConsumer<T>(
   });
   running = true;
   log.info(`consuming ${options.name}`);
+  const untrackLag = await trackConsumerLag(options.kafka, options.groupId, options.topic).catch(
+    (err: unknown) => {
+      log.warn({ err }, 'consumer lag will not be reported');
+      return async () => undefined;
+    },
+  );
 
   let stopped: Promise<void> | undefined;
   return {
@@ -185,6 +192,7 @@ export async function startSettledConsumer<T>(
       stopped ??= (async () => {
         stopping = true;
         [...wakers].forEach((wake) => wake());
+        await untrackLag();
         await release();
         running = false;
         markEnded();

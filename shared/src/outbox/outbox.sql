@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS outbox_events (
   message_key  TEXT        NOT NULL,
   payload      JSONB       NOT NULL,
   created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
-  processed_at TIMESTAMPTZ
+  processed_at TIMESTAMPTZ,
+  -- W3C traceparent of the writing transaction; the relay's publish span continues that trace.
+  trace_context TEXT
 );
 
 CREATE INDEX IF NOT EXISTS outbox_events_unprocessed_idx

@@ -1,7 +1,9 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { Client, Pool } from 'pg';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { startPublishSpan, withoutInstrumentation } from '../telemetry/traceContext';
 
 export interface OutboxRelayOptions {
   postgresUrl: string;
@@ -27,6 +29,7 @@ interface OutboxRow {
   event_type: string;
   payload: unknown;
   created_at: Date;
+  trace_context: string | null;
 }
 
 const published = new Counter({
@@ -43,6 +46,52 @@ const lagSeconds = new Histogram({
   help: 'Time from the outbox insert to its publication on Kafka',
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
+
+/** The pools of the relays running in this process, read by the backlog gauges at scrape time. */
+const backlogPools = new Set<Pool>();
+
+interface Backlog {
+  rows: number;
+  oldestAgeSeconds: number;
+}
+
+async function backlog(): Promise<Backlog> {
+  let rows = 0;
+  let oldestAgeSeconds = 0;
+  for (const pool of backlogPools) {
+    const { rows: found } = await pool
+      .query<{ n: string; age: number | null }>(
+        `SELECT count(*) AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
+           FROM outbox_events WHERE processed_at IS NULL`,
+      )
+      .catch(() => ({ rows: [] as { n: string; age: number | null }[] }));
+    rows += Number(found[0]?.n ?? 0);
+    oldestAgeSeconds = Math.max(oldestAgeSeconds, found[0]?.age ?? 0);
+  }
+  return { rows, oldestAgeSeconds };
+}
+
+/** Registered once per process (Jest loads modules more than once into one registry). */
+function backlogGauge(name: string, help: string, value: (b: Backlog) => number): void {
+  if (register.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help,
+    async collect() {
+      this.set(value(await backlog()));
+    },
+  });
+}
+backlogGauge(
+  'outbox_backlog_rows',
+  'Outbox rows written but not yet published to Kafka',
+  (b) => b.rows,
+);
+backlogGauge(
+  'outbox_oldest_age_seconds',
+  'Age of the oldest unpublished outbox row (0 when none waits)',
+  (b) => b.oldestAgeSeconds,
+);
 
 /**
  * Any number of relays may run against one database; a transaction-scoped advisory lock makes
@@ -67,6 +116,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
 
   const pool = new Pool({ connectionString: options.postgresUrl, max: 2 });
   pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection failed'));
+  backlogPools.add(pool);
   // Idempotent producer: a retried send after a lost ack is not written twice to the log. Its
   // retries are bounded (kafkajs warns about that) because the relay has its own outer retry:
   // a send that gives up rolls the batch back, so the worst case is a duplicate that consumers
@@ -122,7 +172,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
         return 0;
       }
       const { rows } = await db.query<OutboxRow>(
-        `SELECT id, topic, message_key, event_type, payload, created_at
+        `SELECT id, topic, message_key, event_type, payload, created_at, trace_context
            FROM outbox_events WHERE processed_at IS NULL ORDER BY id LIMIT $1`,
         [batchSize],
       );
@@ -136,17 +186,45 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
       }
       const byTopic = new Map<string, OutboxRow[]>();
       for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, topicRows]) => ({
-          topic,
-          messages: topicRows.map((row) => ({
-            key: row.message_key,
-            value: JSON.stringify(row.payload),
-            headers: { 'event-type': row.event_type, 'outbox-id': row.id },
-          })),
-        })),
-      });
+      // One span per row in the trace of the transaction that wrote it; its traceparent goes
+      // in the headers, so each consumer's processing joins that same trace.
+      const publishing = new Map(
+        rows.map((row) => [
+          row,
+          startPublishSpan(row.topic, row.trace_context, {
+            'messaging.kafka.message.key': row.message_key,
+            'shop.outbox.id': row.id,
+            'shop.event.type': row.event_type,
+          }),
+        ]),
+      );
+      try {
+        await withoutInstrumentation(() =>
+          producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+              topic,
+              messages: topicRows.map((row) => ({
+                key: row.message_key,
+                value: JSON.stringify(row.payload),
+                headers: {
+                  ...publishing.get(row)?.headers,
+                  'event-type': row.event_type,
+                  'outbox-id': row.id,
+                },
+              })),
+            })),
+          }),
+        );
+      } catch (err) {
+        for (const { span } of publishing.values()) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        throw err;
+      } finally {
+        for (const { span } of publishing.values()) span.end();
+      }
       await db.query('UPDATE outbox_events SET processed_at = now() WHERE id = ANY($1::bigint[])', [
         rows.map((r) => r.id),
       ]);
@@ -220,6 +298,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
       await loop;
       await listener?.end().catch(() => undefined);
       if (producerConnected) await producer.disconnect().catch(() => undefined);
+      backlogPools.delete(pool);
       await pool.end();
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type CheckoutSession, type CheckoutStatus } from '../__generated__/prisma/client';
+import { currentTraceparent } from '@shop/shared';
 import type { CheckoutPrisma } from './prismaClient';
 
 /** A checkout_sessions row as Prisma returns it; resolvers map it to the GraphQL type. */
@@ -205,6 +206,8 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
             topic: message.topic,
             messageKey: message.key,
             payload: message.payload,
+            // The checkout's trace, continued by the relay's publish and every consumer.
+            traceContext: currentTraceparent(),
           },
         });
         return tx.checkoutSession.findUniqueOrThrow({ where: { id } });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { events, formatCents } from '@shop/shared';
 import { decideCancellation, type CancellationDecision } from '../domain/orderCancellation';
-import type { OrderRow, OrderStore } from './orderStore';
+import { recordVersion, type OrderRow, type OrderStore } from './orderStore';
 import type { OrdersPrisma } from './prismaClient';
 
 export type CancelResult =
@@ -62,6 +62,8 @@ export class CancellationStore {
           },
         });
         if (!order) return undefined; // someone else changed it first
+        // Subscribers read each version as of itself (order(id:, version:)): keep its history.
+        await recordVersion(tx, order);
         const items = await tx.orderItem.findMany({
           where: { orderId },
           orderBy: { position: 'asc' },
@@ -116,6 +118,7 @@ export class CancellationStore {
               },
       });
       if (!order) return false;
+      await recordVersion(tx, order);
       // Status stays CANCELLED (previousStatus = status); the event, with the next version, is
       // how subscribers learn that `refund` changed.
       await tx.outboxEvent.create({

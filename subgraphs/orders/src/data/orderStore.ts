@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { events, parseCents } from '@shop/shared';
+import { currentTraceparent, events, parseCents } from '@shop/shared';
 import type { Order, OrderItem, OrderVersion } from '../__generated__/prisma/client';
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
@@ -233,6 +233,8 @@ export class OrderStore {
       // the order they happened (the relay publishes in outbox order).
       messageKey: order.id,
       payload,
+      // The consumer's or operator's trace: subscribers' pushes join it through the relay.
+      traceContext: currentTraceparent(),
     };
   }
 }

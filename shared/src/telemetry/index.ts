@@ -1,0 +1,15 @@
+// The SDK itself (./sdk, ./register) is loaded with `--import`, not from here: importing it
+// after express or pg were required would be too late to instrument them.
+export {
+  currentTraceparent,
+  contextFromTraceparent,
+  startPublishSpan,
+  withoutInstrumentation,
+} from './traceContext';
+export {
+  currentRequestContext,
+  REQUEST_ID_HEADER,
+  requestIdMiddleware,
+  setRequestUser,
+  type RequestContext,
+} from './requestContext';
