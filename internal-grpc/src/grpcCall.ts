@@ -42,8 +42,9 @@ export function isServiceError(err: unknown): err is grpc.ServiceError {
   return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number';
 }
 
-export function hasStatus(err: unknown, code: grpc.status): err is grpc.ServiceError {
-  return isServiceError(err) && err.code === code;
+/** True when `err` is a gRPC error with one of `codes` (the service's "no", for the caller to map). */
+export function hasStatus(err: unknown, ...codes: grpc.status[]): err is grpc.ServiceError {
+  return isServiceError(err) && codes.includes(err.code);
 }
 
 /**

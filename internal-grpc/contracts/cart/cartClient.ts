@@ -30,13 +30,7 @@ export function createCartClient(address: string, deadlineMs: number, logger: Lo
     caller,
     async getLines(userId) {
       const res = await caller.call<CartResponse<'GetCart'>>('GetCart', (options, callback) =>
-        client.getCart(
-          {
-            userId,
-          },
-          options,
-          callback,
-        ),
+        client.getCart({ userId }, options, callback),
       );
       return res.lines.map((l) => ({ productId: l.productId, quantity: l.quantity }));
     },

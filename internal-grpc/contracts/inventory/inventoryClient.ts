@@ -80,15 +80,7 @@ export function createInventoryClient(
       try {
         const res = await caller.call<InventoryResponse<'Reserve'>>(
           'Reserve',
-          (options, callback) =>
-            client.reserve(
-              {
-                checkoutId,
-                items,
-              },
-              options,
-              callback,
-            ),
+          (options, callback) => client.reserve({ checkoutId, items }, options, callback),
         );
         return { reservationId: res.reservationId, status: statusOf(res.status) };
       } catch (err) {
@@ -102,22 +94,12 @@ export function createInventoryClient(
       try {
         const res = await caller.call<InventoryResponse<'Confirm'>>(
           'Confirm',
-          (options, callback) =>
-            client.confirm(
-              {
-                checkoutId,
-              },
-              options,
-              callback,
-            ),
+          (options, callback) => client.confirm({ checkoutId }, options, callback),
         );
         return { reservationId: res.reservationId };
       } catch (err) {
         // NOT_FOUND: nothing was ever reserved for this checkout, which is just as gone.
-        if (
-          hasStatus(err, grpc.status.FAILED_PRECONDITION) ||
-          hasStatus(err, grpc.status.NOT_FOUND)
-        )
+        if (hasStatus(err, grpc.status.FAILED_PRECONDITION, grpc.status.NOT_FOUND))
           throw new ReservationGoneError(err.details);
         throw err;
       }
@@ -125,13 +107,7 @@ export function createInventoryClient(
     async release(checkoutId) {
       try {
         await caller.call<InventoryResponse<'Release'>>('Release', (options, callback) =>
-          client.release(
-            {
-              checkoutId,
-            },
-            options,
-            callback,
-          ),
+          client.release({ checkoutId }, options, callback),
         );
       } catch (err) {
         if (hasStatus(err, grpc.status.FAILED_PRECONDITION))
@@ -150,10 +126,7 @@ export function createInventoryClient(
       } catch (err) {
         // The warehouse holds no sold units for this checkout (never reserved, or the stock
         // already went back when its reservation expired or was released): nothing to return.
-        if (
-          hasStatus(err, grpc.status.NOT_FOUND) ||
-          hasStatus(err, grpc.status.FAILED_PRECONDITION)
-        ) {
+        if (hasStatus(err, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION)) {
           return { restockedNow: false, nothingToReturn: err.details };
         }
         throw err;

@@ -86,13 +86,7 @@ export function createPaymentClient(
       try {
         return outcome(
           await caller.call<PaymentResponse<'GetCharge'>>('GetCharge', (options, callback) =>
-            client.getCharge(
-              {
-                checkoutId,
-              },
-              options,
-              callback,
-            ),
+            client.getCharge({ checkoutId }, options, callback),
           ),
         );
       } catch (err) {
