@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -146,7 +147,14 @@ describe('orderStatusChanged through the gateway', () => {
   });
 
   /** Completes a checkout for `user` and waits for its order, read through the gateway. */
-  async function createOrder(user: string, token: string): Promise<string> {
+  async function createOrder(
+    user: string,
+    token: string,
+    items: events.CheckoutCompletedV1['items'] = [
+      { productId: '1', name: 'Laptop', quantity: 1, unitPrice: '1299.99' },
+      { productId: '2', name: 'Mouse', quantity: 2, unitPrice: '29.99' },
+    ],
+  ): Promise<string> {
     const event: events.CheckoutCompletedV1 = {
       eventId: crypto.randomUUID(),
       eventType: 'CheckoutCompleted',
@@ -154,11 +162,11 @@ describe('orderStatusChanged through the gateway', () => {
       occurredAt: new Date().toISOString(),
       checkoutId: crypto.randomUUID(),
       userId: user,
-      items: [
-        { productId: '1', name: 'Laptop', quantity: 1, unitPrice: '1299.99' },
-        { productId: '2', name: 'Mouse', quantity: 2, unitPrice: '29.99' },
-      ],
-      total: '1359.97',
+      items,
+      total: items
+        .reduce((sum, item) => sum + item.quantity * Math.round(Number(item.unitPrice) * 100), 0)
+        .toString()
+        .replace(/(\d\d)$/, '.$1'),
       currency: 'USD',
     };
     await producer.send({
@@ -295,10 +303,12 @@ describe('orderStatusChanged through the gateway', () => {
     return [...text.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
   }
 
-  async function newCustomer(): Promise<{ user: string; token: string; orderId: string }> {
+  async function newCustomer(
+    items?: events.CheckoutCompletedV1['items'],
+  ): Promise<{ user: string; token: string; orderId: string }> {
     const user = uniqueName('customer');
     const token = await testToken(user);
-    return { user, token, orderId: await createOrder(user, token) };
+    return { user, token, orderId: await createOrder(user, token, items) };
   }
 
   test('every subscriber of a busy order gets each change once, in order, even when they commit back to back', async () => {
@@ -395,10 +405,159 @@ describe('orderStatusChanged through the gateway', () => {
     expect(versions(sub)).toEqual([2]);
   });
 
-  // Skipped: not yet passing. The subscriptions now reach their read group (the earlier bare-TCP
-  // client's big selection was refused by GATEWAY_MAX_ALIASES, so only a small error was sent),
-  // but with 1,000 subscriptions of ~18 kB no 4008 came: loopback sockets here may buffer up to
-  // 32 MB (net.ipv4.tcp_rmem) + 4 MB (tcp_wmem) before ws's bufferedAmount grows; with ~90 kB
-  // each the test ran past 60 s on the loaded host. Next: assert bufferedAmount via a metric, or
-  // far more data per subscription.
+  /** A bare WebSocket speaking graphql-transport-ws by hand, for what graphql-ws hides. */
+  function rawSocket(gateway: RunningGateway) {
+    const socket = new WebSocket(gateway.url.replace('http', 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    const opened = new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const acked = async (token: string) => {
+      await opened;
+      const ack = new Promise<void>((resolve) =>
+        socket.on('message', (data) => {
+          if ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack') resolve();
+        }),
+      );
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+      );
+      await ack;
+    };
+    return { socket, opened, closed, acked };
+  }
+
+  // The stalled client must fill the kernel's socket buffers (about 4 MB on loopback here) before
+  // ws's bufferedAmount grows, so the order followed is a big one (~250 kB as sent) and each of
+  // up to 60 subscriptions is sent it at once; one shared read serves them all.
+  test('a stalled reader is closed with 4008 and the others on the gateway are unaffected', async () => {
+    const gateway = await startGateway({ WS_MAX_BUFFERED_BYTES: 256 * 1024 });
+    const bigOrder = Array.from({ length: 1000 }, (_, i) => ({
+      productId: String(i + 1),
+      name: `Bulk item ${i} `.padEnd(160, '*'),
+      quantity: 1,
+      unitPrice: '1.00',
+    }));
+    const { token, orderId: id } = await newCustomer(bigOrder);
+    const other = await newCustomer();
+    const healthy = follow(connect(gateway, other.token), other.orderId);
+    await waitFor(async () => (await subscriptionsListening(gateway)) >= 1, {
+      what: 'the healthy subscription listening',
+    });
+
+    // A real WebSocket client whose TCP socket stops reading after connection_ack: what the
+    // gateway sends piles up in the kernel's buffers, then in ws's (`bufferedAmount`).
+    const stalled = rawSocket(gateway);
+    await stalled.acked(token);
+    const tcp = (stalled.socket as unknown as { _socket: net.Socket })._socket;
+    // ws resumes its socket whenever its parser drains, so resuming is switched off meanwhile.
+    const resume = tcp.resume.bind(tcp);
+    tcp.resume = () => tcp;
+    tcp.pause();
+    const big = `subscription($id: ID!) { orderStatusChanged(orderId: $id, sinceVersion: 0) {
+      items { productName quantity unitPrice { amount currencyCode } } } }`;
+    const closedSlow = () => counter(gateway, 'gateway_subscription_slow_sockets_closed_total');
+    const closedBefore = await closedSlow();
+    // sinceVersion 0: each subscription is sent the order at once, until the unread data fills
+    // the kernel's buffers and then the gateway's budget (60 × 250 kB is several times both).
+    for (let i = 0; i < 60 && (await closedSlow()) === closedBefore; i += 5) {
+      for (let j = i; j < i + 5; j++) {
+        stalled.socket.send(
+          JSON.stringify({
+            id: String(j),
+            type: 'subscribe',
+            payload: { query: big, variables: { id } },
+          }),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor(async () => (await closedSlow()) > closedBefore, {
+      what: 'the stalled socket closed as a slow consumer',
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    expect(await closedSlow()).toBe(closedBefore + 1);
+    // Reading again at once (the gateway cuts a socket that has not read its close frame within
+    // 2 s), the stalled client finds the close frame behind what it had not read.
+    tcp.resume = resume;
+    tcp.resume();
+    expect((await stalled.closed).code).toBe(4008);
+
+    // The healthy subscriber on the same gateway still hears the change at once.
+    const changedAt = Date.now();
+    await setStatus('PROCESSING', other.orderId);
+    await waitFor(() => versions(healthy).includes(2), { what: 'the healthy subscriber' });
+    expect(Date.now() - changedAt).toBeLessThan(2000);
+    expect(versions(healthy)).toEqual([2]);
+  }, 90_000);
+
+  describe('WebSocket limits', () => {
+    let limited: RunningGateway;
+    beforeAll(async () => {
+      limited = await startGateway({
+        WS_MAX_PAYLOAD_BYTES: 2048,
+        WS_CONNECTION_INIT_TIMEOUT_MS: 300,
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 2,
+        WS_MAX_CONNECTIONS_PER_USER: 2,
+        WS_KEEPALIVE_MS: 200,
+      });
+    }, 60_000);
+
+    test('a message above WS_MAX_PAYLOAD_BYTES closes the socket with 1009', async () => {
+      const raw = rawSocket(limited);
+      await raw.acked(aliceToken);
+      raw.socket.send(
+        JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'x'.repeat(4096) } }),
+      );
+      expect((await raw.closed).code).toBe(1009);
+    });
+
+    test('a socket that never sends connection_init is closed with 4408', async () => {
+      const raw = rawSocket(limited);
+      await raw.opened;
+      expect(await raw.closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    });
+
+    test('the server pings every WS_KEEPALIVE_MS', async () => {
+      const raw = rawSocket(limited);
+      await raw.acked(aliceToken);
+      await new Promise<void>((resolve) => raw.socket.once('ping', () => resolve()));
+      raw.socket.close();
+    });
+
+    test('a subscription beyond WS_MAX_SUBSCRIPTIONS_PER_CONNECTION is refused', async () => {
+      const { token, orderId: id } = await newCustomer();
+      const client = connect(limited, token);
+      follow(client, id);
+      follow(client, id);
+      const third = follow(client, id);
+      const error = await waitFor(() => third.error(), { what: 'the third subscription refused' });
+      expect(JSON.stringify(error)).toContain('BAD_USER_INPUT');
+      expect(JSON.stringify(error)).toContain('already has 2 subscriptions');
+    });
+
+    test('a connection beyond WS_MAX_CONNECTIONS_PER_USER is closed with 4429', async () => {
+      const { token, orderId: id } = await newCustomer();
+      const subs = [1, 2, 3].map(() => follow(connect(limited, token), id));
+      await waitFor(async () => (await subscriptionsListening(limited)) >= 2, {
+        what: 'two connections',
+      });
+      const error = await waitFor(() => subs.map((s) => s.error()).find(Boolean), {
+        what: 'one connection refused',
+      });
+      expect((error as { code?: number }).code).toBe(4429);
+      expect(subs.filter((s) => s.error())).toHaveLength(1);
+    });
+
+    test('a socket whose token expires is closed with 4401 "Token expired"', async () => {
+      const user = uniqueName('shortlived');
+      const raw = rawSocket(limited);
+      await raw.acked(await testToken(user, { expiresIn: '2s' }));
+      expect(await raw.closed).toEqual({ code: 4401, reason: 'Token expired' });
+    });
+  });
 });
