@@ -5,8 +5,9 @@
  * Kubernetes Service would. The inventory and payment stubs keep state in memory and run once,
  * as in the Helm chart. What must hold: a checkout completes once however many gateways and
  * checkout instances see it; consumer groups split the partitions and survive losing a
- * member; a subscriber hears a change made through the other gateway; the rate-limit budget is
- * one budget; and a crashed instance's sessions are recovered once, by one of the survivors.
+ * member; a subscriber on either gateway hears a change made through the other exactly once;
+ * the rate-limit budget is one budget; and a crashed instance's sessions are recovered once, by
+ * one of the survivors.
  */
 import { AssignerProtocol, type Admin, type Kafka } from 'kafkajs';
 import { createClient, type Client } from 'graphql-ws';
