@@ -2,6 +2,7 @@
  * The whole platform as real processes, the way `npm start` runs it, but isolated for a test:
  * free ports, fresh PostgreSQL databases, a fresh MongoDB database, and Kafka topics of its own,
  * so it can run beside anything else on the machine. Each service can be killed and restarted.
+ * With `instances: 2` every subgraph and the gateway run twice (docs/scale-out.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   uniqueName,
   waitFor,
 } from '@shop/shared/src/testing';
+import { startBalancer, type Balancer } from './balancer';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
@@ -60,32 +62,52 @@ interface ServiceSpec {
 
 export type SubgraphName = 'product' | 'cart' | 'checkout' | 'orders';
 
+/** What runs `instances` times; the stubs keep their state in memory, so they run once. */
+const REPLICATED: readonly ServiceName[] = ['product', 'cart', 'checkout', 'orders', 'gateway'];
+
+/**
+ * Most functions take an `instance` (default 0, the first). Instances from `instances` on are
+ * extras a test may start (a process doomed by a crash switch, say): same settings, ports of
+ * their own, gRPC peers of instance 0, reached only directly, never through a balancer.
+ */
 export interface Platform {
   gatewayUrl: string;
-  /** Each running subgraph's GraphQL endpoint. */
+  /** One GraphQL URL per gateway instance; the first is `gatewayUrl`. */
+  gatewayUrls: string[];
+  /**
+   * Each running subgraph's GraphQL endpoint: with several instances, a round-robin balancer
+   * in front of them (the gateways use these URLs too).
+   */
   subgraphUrls: Record<SubgraphName, string>;
+  /** The GraphQL URL of one instance of a subgraph or the gateway, bypassing any balancer. */
+  instanceUrl: (name: SubgraphName | 'gateway', instance: number) => string;
+  /** Requests each instance of a subgraph answered through its balancer (several instances). */
+  served: (name: SubgraphName) => number[];
   topics: {
     checkoutEvents: string;
     checkoutEventsDlq: string;
     orderEvents: string;
     orderEventsDlq: string;
   };
+  /** The consumer groups every instance of cart and orders joins. */
+  consumerGroups: { cart: string; orders: string };
+  checkoutDatabaseUrl: string;
   ordersDatabaseUrl: string;
   /** host:port of the gRPC stubs, for tests that look at stock and charges directly. */
   grpc: { inventory: string; payment: string };
-  /** Everything the service has written to stdout and stderr so far (pino JSON lines). */
-  logOf: (name: ServiceName) => string;
-  /** The service's Prometheus text from /metrics (HTTP services only). */
-  metricsOf: (name: ServiceName) => Promise<string>;
+  /** Everything the instance has written to stdout and stderr so far (pino JSON lines). */
+  logOf: (name: ServiceName, instance?: number) => string;
+  /** The instance's Prometheus text from /metrics (HTTP services only). */
+  metricsOf: (name: ServiceName, instance?: number) => Promise<string>;
   /** Sends `signal` to a service and waits for it to exit. */
-  kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
+  kill: (name: ServiceName, signal: NodeJS.Signals, instance?: number) => Promise<void>;
   /**
    * Starts a stopped service again with the same settings (plus `extraEnv` for this run only,
    * e.g. a crash switch) and waits until it is ready.
    */
-  start: (name: ServiceName, extraEnv?: Record<string, string>) => Promise<void>;
-  /** Resolves when the service's process has exited (e.g. after a crash switch fired). */
-  exited: (name: ServiceName) => Promise<void>;
+  start: (name: ServiceName, extraEnv?: Record<string, string>, instance?: number) => Promise<void>;
+  /** Resolves when the instance's process has exited (e.g. after a crash switch fired). */
+  exited: (name: ServiceName, instance?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -105,6 +127,11 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Extra node flags per service, e.g. `--cpu-prof` for a benchmark's profile run. */
   nodeFlags?: Partial<Record<ServiceName, string[]>>;
+  /**
+   * How many instances of each subgraph and of the gateway run at once (default 1), sharing
+   * databases, topics, consumer groups and the rate-limit budget.
+   */
+  instances?: number;
 }
 
 export async function startPlatform(
@@ -252,12 +279,72 @@ export async function startPlatform(
     },
   };
 
-  const running = new Map<ServiceName, ChildProcess>();
-  const logFile = (name: ServiceName) => path.join(dir, `${name}.log`);
+  /** Port sets per instance: instance 0's above, the others allocated when first needed. */
+  type Ports = typeof port;
+  const portSets = new Map<number, Ports>([[0, port]]);
+  async function portsOf(instance: number): Promise<Ports> {
+    const known = portSets.get(instance);
+    if (known) return known;
+    // The stubs are shared; everything else gets ports of its own.
+    const fresh: Ports = {
+      ...port,
+      product: await freePort(),
+      productGrpc: await freePort(),
+      cart: await freePort(),
+      cartGrpc: await freePort(),
+      checkout: await freePort(),
+      orders: await freePort(),
+      gateway: await freePort(),
+    };
+    portSets.set(instance, portSets.get(instance) ?? fresh);
+    return portSets.get(instance) as Ports;
+  }
+  const instances = options.instances ?? 1;
+  const instanceIds = Array.from({ length: instances }, (_, i) => i);
+  for (const i of instanceIds) await portsOf(i);
 
-  async function start(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<void> {
+  /**
+   * Instance `instance` of a service: instance 0's settings (databases, topics, consumer
+   * groups) on ports of its own, with the gRPC peers (product, cart) of the same instance, or
+   * of instance 0 for an extra one.
+   */
+  async function specOf(name: ServiceName, instance: number): Promise<ServiceSpec> {
     const spec = services[name];
-    const log = createWriteStream(logFile(name), { flags: 'a' });
+    if (instance === 0) return spec;
+    if (!REPLICATED.includes(name)) throw new Error(`${name} runs once: it keeps state in memory`);
+    const own = await portsOf(instance);
+    const peers = instance < instances ? own : port;
+    const httpPort = own[name as Exclude<ServiceName, 'inventory' | 'payment'>];
+    const env: Record<string, string> = { ...spec.env, PORT: String(httpPort) };
+    if (env.GRPC_PORT) env.GRPC_PORT = String(name === 'product' ? own.productGrpc : own.cartGrpc);
+    if (env.PRODUCT_GRPC_URL) env.PRODUCT_GRPC_URL = `127.0.0.1:${peers.productGrpc}`;
+    if (env.CART_GRPC_URL) env.CART_GRPC_URL = `127.0.0.1:${peers.cartGrpc}`;
+    return { ...spec, port: httpPort, health: `${http(httpPort)}/health/ready`, env };
+  }
+
+  // Several instances: every gateway reaches each subgraph through one round-robin balancer.
+  const subgraphNames: SubgraphName[] = ['product', 'cart', 'checkout', 'orders'];
+  const balancers = new Map<SubgraphName, Balancer>();
+  if (instances > 1) {
+    for (const name of subgraphNames) {
+      const balancer = await startBalancer(instanceIds.map((i) => portSets.get(i)![name]));
+      balancers.set(name, balancer);
+      services.gateway.env[`${name.toUpperCase()}_SUBGRAPH_URL`] = `${balancer.url}/graphql`;
+    }
+  }
+
+  const running = new Map<string, ChildProcess>();
+  const key = (name: ServiceName, instance: number) => `${name}#${instance}`;
+  const logFile = (name: ServiceName, instance = 0) =>
+    path.join(dir, instance === 0 ? `${name}.log` : `${name}-${instance}.log`);
+
+  async function start(
+    name: ServiceName,
+    extraEnv: Record<string, string> = {},
+    instance = 0,
+  ): Promise<void> {
+    const spec = await specOf(name, instance);
+    const log = createWriteStream(logFile(name, instance), { flags: 'a' });
     // One node process per service (not the tsx CLI, which forks): a signal reaches the service.
     const flags = options.nodeFlags?.[name] ?? [];
     const child = spawn(
@@ -279,32 +366,39 @@ export async function startPlatform(
     );
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    running.set(name, child);
+    running.set(key(name, instance), child);
+    const label = instance === 0 ? name : `${name} #${instance}`;
     try {
       await waitFor(
         async () => {
-          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+          if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
           if (!spec.health) return portOpen(spec.port);
           const res = await fetch(spec.health, { signal: AbortSignal.timeout(1000) });
           return res.ok;
         },
         // Generous: seven services each loading TypeScript and OpenTelemetry on a busy two-core
         // machine have taken over a minute to start.
-        { what: `${name} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
+        { what: `${label} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
       );
     } catch (err) {
-      const tail = readFileSync(logFile(name), 'utf8').split('\n').slice(-20).join('\n');
-      throw new Error(`${(err as Error).message}\n--- ${name} log ---\n${tail}`);
+      const tail = readFileSync(logFile(name, instance), 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`${(err as Error).message}\n--- ${label} log ---\n${tail}`);
     }
   }
 
-  async function kill(name: ServiceName, signal: NodeJS.Signals): Promise<void> {
-    const child = running.get(name);
+  async function exited(name: ServiceName, instance = 0): Promise<void> {
+    const child = running.get(key(name, instance));
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  }
+
+  async function kill(name: ServiceName, signal: NodeJS.Signals, instance = 0): Promise<void> {
+    const child = running.get(key(name, instance));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exit = exited(name, instance);
     child.kill(signal);
-    await exited;
-    running.delete(name);
+    await exit;
+    running.delete(key(name, instance));
   }
 
   const order: ServiceName[] = [
@@ -316,33 +410,51 @@ export async function startPlatform(
     'orders',
     'gateway',
   ];
-  for (const name of order) await start(name);
+  // The instances of one service start together, as replicas of a deployment do (migrations
+  // must cope); the services one after the other, since each needs the ones before it.
+  for (const name of order) {
+    const ids = REPLICATED.includes(name) ? instanceIds : [0];
+    await Promise.all(ids.map((i) => start(name, {}, i)));
+  }
+  const instanceUrl = (name: SubgraphName | 'gateway', instance: number) => {
+    const set = portSets.get(instance);
+    if (!set) throw new Error(`instance ${instance} of ${name} was never started`);
+    return `${http(set[name])}/graphql`;
+  };
 
   return {
     gatewayUrl: `${http(port.gateway)}/graphql`,
+    gatewayUrls: instanceIds.map((i) => instanceUrl('gateway', i)),
     subgraphUrls: {
-      product: `${http(port.product)}/graphql`,
-      cart: `${http(port.cart)}/graphql`,
-      checkout: `${http(port.checkout)}/graphql`,
-      orders: `${http(port.orders)}/graphql`,
+      product: `${balancers.get('product')?.url ?? http(port.product)}/graphql`,
+      cart: `${balancers.get('cart')?.url ?? http(port.cart)}/graphql`,
+      checkout: `${balancers.get('checkout')?.url ?? http(port.checkout)}/graphql`,
+      orders: `${balancers.get('orders')?.url ?? http(port.orders)}/graphql`,
     },
+    instanceUrl,
+    served: (name) => balancers.get(name)?.served ?? [],
     topics,
+    consumerGroups: {
+      cart: services.cart.env.CART_CONSUMER_GROUP as string,
+      orders: services.orders.env.CONSUMER_GROUP as string,
+    },
+    checkoutDatabaseUrl: checkoutDb.url,
     ordersDatabaseUrl: ordersDb.url,
     grpc: { inventory: `127.0.0.1:${port.inventory}`, payment: `127.0.0.1:${port.payment}` },
-    logOf: (name) => readFileSync(logFile(name), 'utf8'),
-    metricsOf: async (name) => {
-      const res = await fetch(`${http(services[name].port)}/metrics`);
+    logOf: (name, instance = 0) => readFileSync(logFile(name, instance), 'utf8'),
+    metricsOf: async (name, instance = 0) => {
+      const res = await fetch(`${http((await specOf(name, instance)).port)}/metrics`);
       return res.text();
     },
     kill,
     start,
-    exited: async (name) => {
-      const child = running.get(name);
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    },
+    exited,
     stop: async () => {
-      for (const name of [...order].reverse()) await kill(name, 'SIGTERM');
+      for (const name of [...order].reverse()) {
+        const ids = [...running.keys()].filter((k) => k.startsWith(`${name}#`));
+        await Promise.all(ids.map((k) => kill(name, 'SIGTERM', Number(k.split('#')[1]))));
+      }
+      await Promise.all([...balancers.values()].map((b) => b.close()));
       await Promise.all([checkoutDb.drop(), ordersDb.drop()]);
       rmSync(dir, { recursive: true, force: true });
     },
