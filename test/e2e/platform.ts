@@ -412,9 +412,17 @@ export async function startPlatform(
   ];
   // The instances of one service start together, as replicas of a deployment do (migrations
   // must cope); the services one after the other, since each needs the ones before it.
-  for (const name of order) {
-    const ids = REPLICATED.includes(name) ? instanceIds : [0];
-    await Promise.all(ids.map((i) => start(name, {}, i)));
+  try {
+    for (const name of order) {
+      const ids = REPLICATED.includes(name) ? instanceIds : [0];
+      await Promise.all(ids.map((i) => start(name, {}, i)));
+    }
+  } catch (err) {
+    // A platform that failed to start must not outlive the test: its children would keep Jest
+    // (and CI) from ever exiting.
+    for (const child of running.values()) child.kill('SIGKILL');
+    await Promise.all([...balancers.values()].map((b) => b.close()));
+    throw err;
   }
   const instanceUrl = (name: SubgraphName | 'gateway', instance: number) => {
     const set = portSets.get(instance);
