@@ -178,6 +178,55 @@ describe.each(['the product subgraph', 'the gateway'] as const)(
       expect(res.errors?.[0]?.message).toContain(`\`${field}\``);
     });
 
+    test('stock is live: a reservation shows at once in availability and the inStock filter', async () => {
+      // Two requests: one no-store field in an answer makes all of it no-store.
+      const look = async () => ({
+        product: (
+          await graphqlRequest<{
+            product: { availability: { inStock: boolean; quantityAvailable: number } };
+          }>(url, '{ product(id: "7") { availability { inStock quantityAvailable } } }')
+        ).data!.product,
+        products: (
+          await graphqlRequest<{ products: { totalCount: number } }>(
+            url,
+            '{ products(filter: { inStock: true }, first: 1) { totalCount } }',
+          )
+        ).data!.products,
+      });
+      const before = await look();
+      expect(before.product.availability).toEqual({ inStock: true, quantityAvailable: 5 });
+      // Straight away, well inside the gateway's public cache TTL: live fields are no-store.
+      inventory.ledger.reserve(`catalog-test-${via}`, [{ productId: '7', quantity: 5 }]);
+      try {
+        const after = await look();
+        expect(after.product.availability).toEqual({ inStock: false, quantityAvailable: 0 });
+        expect(after.products.totalCount).toBe(before.products.totalCount - 1);
+      } finally {
+        inventory.ledger.release(`catalog-test-${via}`);
+      }
+      expect((await look()).product.availability.quantityAvailable).toBe(5);
+    });
+
+    test('the subgraph sends catalog answers as cacheable and live stock as no-store', async () => {
+      const cacheControl = async (query: string) =>
+        (
+          await fetch(service.graphqlUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+            body: JSON.stringify({ query }),
+          })
+        ).headers.get('cache-control');
+      expect(await cacheControl('{ product(id: "7") { name price { amount } } }')).toBe(
+        'max-age=60, public',
+      );
+      expect(await cacheControl('{ product(id: "7") { name availability { inStock } } }')).toBe(
+        'no-store',
+      );
+      expect(
+        await cacheControl('{ products(filter: { inStock: true }, first: 1) { totalCount } }'),
+      ).toBe('no-store');
+    });
+
     test('a cursor of one sortBy is refused under another', async () => {
       const res = await browse({ first: 2, sortBy: 'PRICE_ASC' });
       const again = await browse({
