@@ -7,7 +7,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Kafka } from 'kafkajs';
-import { testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
+import { testToken, uniqueName } from '@shop/shared/src/testing';
 import { startPlatform, type Platform } from './platform';
 import { address, e2eKafka, ORDERS_QUERY, shopper, type Shopper } from './shopper';
 import { stubState, type StubState } from './stubState';
@@ -178,26 +178,17 @@ describe('a guest shops, signs in, merges the cart and checks out', () => {
     expect(await seen()).toEqual(sold);
 
     // She cancels: CANCELLED with the refund pending at once, then refunded and restocked.
-    const { cancelOrder } = await ok<{ cancelOrder: OrderView }>(
-      `mutation($id: ID!) { cancelOrder(id: $id, reason: "Found it cheaper") { ${ORDER_FIELDS} } }`,
-      { id: order.id },
+    const cancelled = await shop.cancelOrder<OrderView>(
       asGail,
+      order.id,
+      ORDER_FIELDS,
+      'Found it cheaper',
     );
-    expect(cancelOrder).toMatchObject({
+    expect(cancelled).toMatchObject({
       status: 'CANCELLED',
       refund: { status: 'PENDING', amount: { amount: '1389.96' } },
     });
-    const settled = await waitFor(
-      async () => {
-        const { order: now } = await ok<{ order: OrderView }>(
-          `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
-          { id: order.id },
-          asGail,
-        );
-        return now.refund?.status === 'PENDING' ? undefined : now;
-      },
-      { what: 'the refund to settle', timeoutMs: 60_000 },
-    );
+    const settled = await shop.refundSettled<OrderView>(asGail, order.id, ORDER_FIELDS);
     expect(settled).toMatchObject({
       status: 'CANCELLED',
       refund: { status: 'REFUNDED', amount: { amount: '1389.96' }, failureReason: null },

@@ -70,6 +70,14 @@ export interface Shopper {
   cartEmptied(caller: Caller): Promise<void>;
   /** Product.availability as any shopper sees it. */
   availability(productId: string): Promise<{ inStock: boolean; quantityAvailable: number }>;
+  /** cancelOrder, which must succeed; answers the order with `fields`. */
+  cancelOrder<T>(caller: Caller, orderId: string, fields: string, reason?: string): Promise<T>;
+  /** The order (`fields` must include `refund { status }`) once its refund is no longer PENDING. */
+  refundSettled<T extends { refund: { status: string } | null }>(
+    caller: Caller,
+    orderId: string,
+    fields: string,
+  ): Promise<T>;
 }
 
 export function shopper(gatewayUrl: string): Shopper {
@@ -154,6 +162,31 @@ export function shopper(gatewayUrl: string): Shopper {
         timeoutMs: 30_000,
       });
     },
+    async cancelOrder<T>(caller: Caller, orderId: string, fields: string, reason?: string) {
+      return (
+        await ok<{ cancelOrder: T }>(
+          `mutation($id: ID!, $reason: String) { cancelOrder(id: $id, reason: $reason) { ${fields} } }`,
+          { id: orderId, reason },
+          caller,
+        )
+      ).cancelOrder;
+    },
+    refundSettled: <T extends { refund: { status: string } | null }>(
+      caller: Caller,
+      orderId: string,
+      fields: string,
+    ) =>
+      waitFor(
+        async () => {
+          const { order } = await ok<{ order: T }>(
+            `query($id: ID!) { order(id: $id) { ${fields} } }`,
+            { id: orderId },
+            caller,
+          );
+          return order.refund?.status === 'PENDING' ? undefined : order;
+        },
+        { what: `the refund of order ${orderId} to settle`, timeoutMs: 60_000 },
+      ),
     async availability(productId) {
       return (
         await ok<{ product: { availability: { inStock: boolean; quantityAvailable: number } } }>(
