@@ -155,7 +155,12 @@ export async function countingSubgraphProxy(
         body: Buffer.concat(chunks),
       })
         .then(async (upstream) => {
-          res.writeHead(upstream.status, { 'content-type': 'application/json' });
+          // Cache-Control too: the gateway's public cache stores only what the subgraph allows.
+          const cacheControl = upstream.headers.get('cache-control');
+          res.writeHead(upstream.status, {
+            'content-type': 'application/json',
+            ...(cacheControl ? { 'cache-control': cacheControl } : {}),
+          });
           res.end(Buffer.from(await upstream.arrayBuffer()));
         })
         .catch(() => {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -42,6 +43,12 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   consumers?: Record<string, () => boolean>;
   /** Host to bind; loopback unless told otherwise (containers set 0.0.0.0). */
   host?: string;
+  /**
+   * Seconds a cache in front (the gateway's public cache) may reuse an answer, sent as
+   * `Cache-Control: max-age=N, public` unless a resolver sets a shorter hint (a live field sets
+   * maxAge 0: `no-store`). Unset: Apollo's default, every answer `no-store`.
+   */
+  cacheMaxAgeSeconds?: number;
 }
 
 export interface RunningSubgraph {
@@ -81,6 +88,9 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   let draining = false;
   const server = createApolloServer<TContext>(options.schema, options.logger, [
     ApolloServerPluginDrainHttpServer({ httpServer }),
+    ...(options.cacheMaxAgeSeconds === undefined
+      ? []
+      : [ApolloServerPluginCacheControl({ defaultMaxAge: options.cacheMaxAgeSeconds })]),
   ]);
   await server.start();
   app.use(

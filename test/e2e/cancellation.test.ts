@@ -6,21 +6,12 @@
  */
 import type { Client } from 'graphql-ws';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
-import pino from 'pino';
-import { createKafka } from '@shop/shared';
-import { graphqlRequest, infra, testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
+import { testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
 import { startPlatform, type Platform } from './platform';
+import { codes, e2eKafka, followOrder, readTopic, shopper, type Shopper } from './shopper';
 import { stubState, type StubState } from './stubState';
 
 jest.setTimeout(300_000);
-
-const address = {
-  name: 'Alice Example',
-  line1: '1 Main St',
-  city: 'Springfield',
-  postalCode: '12345',
-  country: 'US',
-};
 
 const ORDER_FIELDS = `id status version checkoutId cancellationReason total { amount }
   refund { status amount { amount currencyCode } requestedAt refundedAt failureReason }`;
@@ -46,6 +37,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
   let producer: Producer;
   let platform: Platform;
   let stubs: StubState;
+  let shop: Shopper;
   const alice = uniqueName('alice');
   let aliceToken: string;
   let bobToken: string;
@@ -53,13 +45,10 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka({
-      clientId: 'e2e-cancel',
-      brokers: infra.kafkaBrokers,
-      logger: pino({ level: 'silent' }),
-    });
+    kafka = e2eKafka('e2e-cancel');
     platform = await startPlatform(kafka);
     stubs = stubState(platform.grpc);
+    shop = shopper(platform.gatewayUrl);
     producer = kafka.producer();
     await producer.connect();
     [aliceToken, bobToken, adminToken] = await Promise.all([
@@ -76,59 +65,17 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     await platform?.stop();
   });
 
-  const gql = <T = Record<string, unknown>>(
-    query: string,
-    variables: Record<string, unknown> = {},
-    token?: string,
-  ) => graphqlRequest<T>(platform.gatewayUrl, query, variables, token);
-
-  async function ok<T>(query: string, variables: Record<string, unknown>, token?: string) {
-    const res = await gql<T>(query, variables, token);
-    expect(res.errors).toBeUndefined();
-    return res.data as T;
-  }
-
-  const codes = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
-    (res.errors ?? []).map((e) => e.extensions?.code);
+  const gql: Shopper['gql'] = (...args) => shop.gql(...args);
+  const ok: Shopper['ok'] = (...args) => shop.ok(...args);
 
   /** Buys `quantity` of a product as alice and resolves once the order exists. */
   async function buy(productId: string, quantity: number, paymentMethod = 'card_ok') {
-    await ok(
-      'mutation($p: ID!, $q: Int!) { addToCart(productId: $p, quantity: $q) { totalQuantity } }',
-      { p: productId, q: quantity },
-      aliceToken,
-    );
-    const { checkout } = await ok<{ checkout: { id: string; status: string } }>(
-      `mutation($input: CheckoutInput!) { checkout(input: $input) { id status } }`,
-      {
-        input: { idempotencyKey: uniqueName('key'), shippingAddress: address, paymentMethod },
-      },
-      aliceToken,
-    );
+    await shop.addToCart(aliceToken, productId, quantity);
+    const checkout = await shop.checkout(aliceToken, uniqueName('key'), paymentMethod);
     expect(checkout.status).toBe('COMPLETED');
-    const order = await waitFor(
-      async () => {
-        const res = await gql<{ checkoutSession: { order: OrderView | null } }>(
-          `query($id: ID!) { checkoutSession(id: $id) { order { ${ORDER_FIELDS} } } }`,
-          { id: checkout.id },
-          aliceToken,
-        );
-        return res.data?.checkoutSession.order ?? undefined;
-      },
-      { what: 'the order', timeoutMs: 30_000 },
-    );
+    const order = await shop.orderOfCheckout<OrderView>(aliceToken, checkout.id, ORDER_FIELDS);
     // The cart consumer empties the cart after the checkout; wait so the next buy starts clean.
-    await waitFor(
-      async () =>
-        (
-          await ok<{ cart: { totalQuantity: number } }>(
-            '{ cart { totalQuantity } }',
-            {},
-            aliceToken,
-          )
-        ).cart.totalQuantity === 0,
-      { what: 'the cart to be emptied', timeoutMs: 30_000 },
-    );
+    await shop.cartEmptied(aliceToken);
     return order;
   }
 
@@ -142,33 +89,84 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     ).order;
   }
 
-  const refundSettled = (id: string) =>
-    waitFor(
-      async () => {
-        const order = await readOrder(id);
-        return order.refund?.status !== 'PENDING' ? order : undefined;
-      },
-      { what: 'the refund to settle', timeoutMs: 60_000 },
-    );
+  const refundSettled = (id: string) => shop.refundSettled<OrderView>(aliceToken, id, ORDER_FIELDS);
 
-  async function cancelledEventsOf(orderId: string, atLeast: number): Promise<KafkaMessage[]> {
-    const messages: KafkaMessage[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('e2e-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: platform.topics.orderEvents, fromBeginning: true });
-    const mine = () =>
+  async function cancelledEventsOf(orderId: string, atLeast: number) {
+    const mine = (messages: KafkaMessage[]) =>
       messages.filter((m) => {
         const e = JSON.parse(m.value!.toString()) as { eventType: string; orderId: string };
         return e.eventType === 'OrderCancelled' && e.orderId === orderId;
       });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    try {
-      await waitFor(() => mine().length >= atLeast, { what: 'OrderCancelled', timeoutMs: 30_000 });
-    } finally {
-      await consumer.disconnect();
-    }
-    return mine();
+    return mine(
+      await readTopic(kafka, platform.topics.orderEvents, (ms) => mine(ms).length >= atLeast),
+    );
   }
+
+  const availability = (id: string) => shop.availability(id);
+
+  test('the owner cancels: CANCELLED + PENDING at once, then refunded once and restocked, seen live', async () => {
+    const before = (await stubs.available(['11']))['11']!;
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before });
+    const order = await buy('11', 3);
+    expect((await stubs.available(['11']))['11']).toBe(before - 3);
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before - 3 });
+
+    const { received, client } = await followOrder<OrderView>(
+      platform.gatewayUrl,
+      aliceToken,
+      order.id,
+      ORDER_FIELDS,
+    );
+    clients.push(client);
+
+    const cancelled = await shop.cancelOrder<OrderView>(
+      aliceToken,
+      order.id,
+      ORDER_FIELDS,
+      'Ordered the wrong size',
+    );
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      // Created at 1; the cancellation is one change.
+      version: 2,
+      cancellationReason: 'Ordered the wrong size',
+      refund: {
+        status: 'PENDING',
+        amount: { amount: order.total.amount, currencyCode: 'USD' },
+        refundedAt: null,
+        failureReason: null,
+      },
+    });
+
+    const settled = await refundSettled(order.id);
+    expect(settled.refund).toMatchObject({ status: 'REFUNDED', failureReason: null });
+    // The refund's outcome is a change of its own: the next version.
+    expect(settled.version).toBe(3);
+    expect(Date.parse(settled.refund!.refundedAt!)).toBeGreaterThanOrEqual(
+      Date.parse(settled.refund!.requestedAt),
+    );
+    expect(await stubs.charge(order.checkoutId)).toMatchObject({
+      status: 'REFUNDED',
+      refundedAmount: order.total.amount,
+      refundRequests: 1,
+    });
+    expect((await stubs.available(['11']))['11']).toBe(before);
+    expect(await availability('11')).toEqual({ inStock: true, quantityAvailable: before });
+
+    // Subscribers saw CANCELLED, then the refund's change.
+    await waitFor(() => received.some((m) => m.orderStatusChanged.refund?.status === 'REFUNDED'), {
+      what: 'the refund change to be pushed',
+    });
+    expect(received.map((m) => m.orderStatusChanged.status)).toEqual(
+      expect.arrayContaining(['CANCELLED']),
+    );
+    expect(received.length).toBeGreaterThanOrEqual(2);
+    expect(received.at(-1)?.orderStatusChanged.refund?.status).toBe('REFUNDED');
+    expect(received.at(-1)?.orderStatusChanged.version).toBe(3);
+    // Never a version at or below one already pushed.
+    const versions = received.map((m) => m.orderStatusChanged.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  });
 
   test('a duplicated OrderCancelled refunds and restocks nothing more', async () => {
     const before = (await stubs.available(['12']))['12']!;
@@ -235,7 +233,10 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     expect(settled.refund?.failureReason).toMatch(/card account is closed.*bank transfer/);
     expect(settled.refund?.failureReason).toMatch(/refused 3 times/);
     // Visible to staff as well as to the owner.
-    expect((await readOrder(order.id, adminToken)).refund?.status).toBe('FAILED');
+    expect((await readOrder(order.id, adminToken)).refund).toMatchObject({
+      status: 'FAILED',
+      failureReason: settled.refund?.failureReason,
+    });
     expect(await stubs.charge(order.checkoutId)).toMatchObject({
       status: 'SUCCEEDED',
       refundedAmount: '0.00',
@@ -285,4 +286,45 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
   });
 
   // Last: it restarts the inventory stub (its state is in memory) with a short reservation TTL.
+  test('availability follows a reservation and its expiry; inventory down fails only queries asking for it', async () => {
+    await platform.kill('inventory', 'SIGTERM');
+    await platform.start('inventory', { RESERVATION_TTL_MS: '1500' });
+    // Product 20 is touched by no other test here: after the restart it has the seed's stock
+    // (INVENTORY_SEED in platform.ts), read from inventory rather than assumed.
+    const stock = (await stubs.available(['20']))['20']!;
+    expect(stock).toBeGreaterThan(0);
+    await waitFor(async () => (await availability('20')).quantityAvailable === stock, {
+      what: 'product to see the restarted inventory',
+    });
+    // A checkout in progress holds every unit: sold out until its reservation expires.
+    await stubs.reserve(uniqueName('checkout-in-progress'), '20', stock);
+    expect(await availability('20')).toEqual({ inStock: false, quantityAvailable: 0 });
+    await waitFor(async () => (await availability('20')).quantityAvailable === stock, {
+      what: 'the reservation to expire',
+      timeoutMs: 10_000,
+    });
+
+    // One request, a page of products: their availability comes from one batched call.
+    const page = await ok<{
+      products: { edges: { node: { id: string; availability: { quantityAvailable: number } } }[] };
+    }>('{ products(first: 30) { edges { node { id availability { quantityAvailable } } } } }', {});
+    expect(page.products.edges).toHaveLength(30);
+    expect(page.products.edges.every((e) => e.node.availability.quantityAvailable >= 0)).toBe(true);
+
+    await platform.kill('inventory', 'SIGKILL');
+    // availability is non-null: asking for it fails the product, naming inventory…
+    const asked = await gql<{ product: { name: string; availability: unknown } | null }>(
+      '{ product(id: "20") { name availability { inStock } } }',
+    );
+    expect(asked.data?.product ?? null).toBeNull();
+    expect(codes(asked)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(asked.errors?.[0]?.message).toMatch(/inventory/);
+    // …while a query that leaves it out never calls inventory and answers as usual.
+    const notAsked = await gql<{ product: { name: string } | null }>(
+      '{ product(id: "20") { name } }',
+    );
+    expect(notAsked.errors).toBeUndefined();
+    expect(notAsked.data?.product?.name).toEqual(expect.any(String));
+    await platform.start('inventory');
+  });
 });

@@ -6,29 +6,21 @@
  * consumer killed mid-stream.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
-import type { Kafka, Producer, KafkaMessage } from 'kafkajs';
+import type { Client } from 'graphql-ws';
+import type { Kafka, Producer } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import pino from 'pino';
-import { createKafka, events, formatCents, parseCents } from '@shop/shared';
-import { graphqlRequest, infra, testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
+import { events, formatCents, parseCents } from '@shop/shared';
+import { testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
 import { startPlatform, type Platform } from './platform';
+import { e2eKafka, followOrder, readTopic, shopper, type Shopper } from './shopper';
 
 jest.setTimeout(300_000);
-
-const address = {
-  name: 'Alice Example',
-  line1: '1 Main St',
-  city: 'Springfield',
-  postalCode: '12345',
-  country: 'US',
-};
 
 describe('the shop, end to end through the gateway', () => {
   let kafka: Kafka;
   let producer: Producer;
   let platform: Platform;
+  let shop: Shopper;
   const alice = uniqueName('alice');
   const bob = uniqueName('bob');
   let aliceToken: string;
@@ -39,12 +31,9 @@ describe('the shop, end to end through the gateway', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka({
-      clientId: 'e2e',
-      brokers: infra.kafkaBrokers,
-      logger: pino({ level: 'silent' }),
-    });
+    kafka = e2eKafka('e2e');
     platform = await startPlatform(kafka);
+    shop = shopper(platform.gatewayUrl);
     producer = kafka.producer();
     await producer.connect();
     [aliceToken, bobToken, adminToken] = await Promise.all([
@@ -60,61 +49,10 @@ describe('the shop, end to end through the gateway', () => {
     await platform?.stop();
   });
 
-  const gql = <T = Record<string, unknown>>(
-    query: string,
-    variables: Record<string, unknown> = {},
-    token?: string,
-  ) => graphqlRequest<T>(platform.gatewayUrl, query, variables, token);
-
-  async function ok<T>(
-    query: string,
-    variables: Record<string, unknown>,
-    token?: string,
-  ): Promise<T> {
-    const res = await gql<T>(query, variables, token);
-    expect(res.errors).toBeUndefined();
-    return res.data as T;
-  }
-
-  async function cartOf(token: string) {
-    return (
-      await ok<{
-        cart: { totalQuantity: number; items: { product: { id: string }; quantity: number }[] };
-      }>('{ cart { totalQuantity items { product { id } quantity } } }', {}, token)
-    ).cart;
-  }
-
-  async function ordersOf(token: string) {
-    return (
-      await ok<{
-        orders: { edges: { node: { id: string; checkoutId: string; status: string } }[] };
-      }>('{ orders(first: 50) { edges { node { id checkoutId status } } } }', {}, token)
-    ).orders.edges.map((e) => e.node);
-  }
-
-  async function checkout(token: string, key: string, paymentMethod = 'card_ok') {
-    return (
-      await ok<{ checkout: { id: string; status: string; total: { amount: string } } }>(
-        `mutation($input: CheckoutInput!) { checkout(input: $input) { id status total { amount } } }`,
-        { input: { idempotencyKey: key, shippingAddress: address, paymentMethod } },
-        token,
-      )
-    ).checkout;
-  }
-
-  async function readTopic(topic: string, until: (messages: KafkaMessage[]) => boolean) {
-    const messages: KafkaMessage[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('e2e-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    try {
-      await waitFor(() => until(messages), { what: `messages on ${topic}`, timeoutMs: 30_000 });
-    } finally {
-      await consumer.disconnect();
-    }
-    return messages;
-  }
+  const gql: Shopper['gql'] = (...args) => shop.gql(...args);
+  const ok: Shopper['ok'] = (...args) => shop.ok(...args);
+  const cartOf = (token: string) => shop.cartOf(token);
+  const ordersOf = (token: string) => shop.ordersOf(token);
 
   test('browse, fill the cart, check out, see the order and the emptied cart, follow it live', async () => {
     const browse = await ok<{
@@ -144,7 +82,7 @@ describe('the shop, end to end through the gateway', () => {
     );
     expect(filled.addToCart).toEqual({ totalQuantity: 3, subtotal: { amount: '1359.97' } });
 
-    const session = await checkout(aliceToken, 'e2e-first-checkout');
+    const session = await shop.checkout(aliceToken, 'e2e-first-checkout');
     const completedAt = Date.now();
     expect(session).toMatchObject({ status: 'COMPLETED', total: { amount: '1359.97' } });
     aliceCheckoutId = session.id;
@@ -171,36 +109,13 @@ describe('the shop, end to end through the gateway', () => {
     });
 
     // Follow the order live, then move it along as staff.
-    const received: { orderStatusChanged: { status: string; items: unknown[] } }[] = [];
-    const client = createClient({
-      url: platform.gatewayUrl.replace('http', 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${aliceToken}` },
-      retryAttempts: 0,
-    });
+    const { received, client } = await followOrder<{ status: string; items: unknown[] }>(
+      platform.gatewayUrl,
+      aliceToken,
+      order.id,
+      'id status items { productName quantity product { name price { amount } } }',
+    );
     clients.push(client);
-    client.subscribe(
-      {
-        query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) {
-          id status items { productName quantity product { name price { amount } } } } }`,
-        variables: { id: order.id },
-      },
-      {
-        next: (m) => void received.push(m.data as (typeof received)[number]),
-        error: (err) => {
-          throw err;
-        },
-        complete: () => undefined,
-      },
-    );
-    // The gateway counts listening subscriptions; the change below must not race the subscribe.
-    await waitFor(
-      async () => {
-        const metrics = await (await fetch(new URL('/metrics', platform.gatewayUrl))).text();
-        return /^gateway_order_subscriptions 1$/m.test(metrics);
-      },
-      { what: 'the subscription to listen' },
-    );
     const moved = await ok<{ updateOrderStatus: { status: string } }>(
       'mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { status } }',
       { id: order.id },
@@ -230,7 +145,7 @@ describe('the shop, end to end through the gateway', () => {
 
   test('a duplicate delivery of the checkout event makes no second order and leaves the new cart alone', async () => {
     const [original] = (
-      await readTopic(platform.topics.checkoutEvents, (ms) =>
+      await readTopic(kafka, platform.topics.checkoutEvents, (ms) =>
         ms.some((m) => m.value?.toString().includes(aliceCheckoutId)),
       )
     ).filter((m) => m.value?.toString().includes(aliceCheckoutId));
@@ -275,7 +190,7 @@ describe('the shop, end to end through the gateway', () => {
     await waitFor(async () => (await ordersOf(bobToken)).some((o) => o.checkoutId === good), {
       what: "bob's order after the poison message",
     });
-    const dead = await readTopic(platform.topics.checkoutEventsDlq, (ms) =>
+    const dead = await readTopic(kafka, platform.topics.checkoutEventsDlq, (ms) =>
       ms.some((m) => m.value?.toString() === 'this is not an event'),
     );
     expect(dead.some((m) => m.value?.toString() === 'this is not an event')).toBe(true);

@@ -14,6 +14,8 @@ export interface PublicResponseCacheOptions {
 interface Entry {
   body: string;
   storedAt: number;
+  /** How long it may be reused: the TTL, or less if the subgraph's max-age says so. */
+  keepMs: number;
 }
 
 /**
@@ -32,6 +34,10 @@ interface Entry {
  * - The key is the whole request body (the operation the planner wrote plus its variables,
  *   i.e. the exact representations): only an identical request gets the stored answer.
  * - Only HTTP 200 answers without `errors` are stored; mutations are never cached or shared.
+ * - The subgraph says what may be kept, with Apollo's cache hints: only an answer sent as
+ *   `Cache-Control: max-age=N, public` (N > 0) is stored, for N seconds at most. A live field
+ *   (the product's `availability`, an in-stock filter) makes its answer `no-store`, so stock
+ *   seen through the gateway is never older than the inventory stub's.
  * - An answer lives `ttlMs` (PUBLIC_CACHE_TTL_MS, 1 s by default), so a price changed in the
  *   catalog shows within that. Checkout never reads through here: it prices from the product
  *   service over gRPC.
@@ -56,7 +62,7 @@ export function publicResponseCache(
     const anonymous = { ...init, headers: withoutAuthorization(init?.headers) };
 
     const hit = stored.get(key);
-    if (hit && now() - hit.storedAt < ttlMs) return answer(hit);
+    if (hit && now() - hit.storedAt < hit.keepMs) return answer(hit);
     if (hit) stored.delete(key);
 
     const pending = inFlight.get(key);
@@ -71,8 +77,11 @@ export function publicResponseCache(
       const response = await fetcher(url, anonymous);
       if (response.status !== 200) return response;
       const text = await response.text();
-      if (text.includes('"errors"')) return { body: text, storedAt: Number.NEGATIVE_INFINITY };
-      const entry = { body: text, storedAt: now() };
+      const keepMs = Math.min(ttlMs, maxAgeMs(response.headers.get('cache-control')));
+      // Errors, or a subgraph that says no-store: shared with requests in flight, never stored.
+      if (text.includes('"errors"') || keepMs <= 0)
+        return { body: text, storedAt: Number.NEGATIVE_INFINITY, keepMs: 0 };
+      const entry = { body: text, storedAt: now(), keepMs };
       stored.set(key, entry);
       if (stored.size > maxEntries) stored.delete(stored.keys().next().value as string);
       return entry;
@@ -85,6 +94,21 @@ export function publicResponseCache(
       inFlight.delete(key);
     }
   };
+}
+
+/**
+ * Milliseconds a shared cache may keep the answer by its Cache-Control: 0 unless it is
+ * `public` with a positive `max-age` (Apollo Server writes `max-age=N, public` or `no-store`).
+ */
+function maxAgeMs(cacheControl: string | null): number {
+  const directives = (cacheControl ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  if (!directives.includes('public')) return 0;
+  const maxAge = directives.find((d) => d.startsWith('max-age='));
+  const seconds = Number(maxAge?.slice('max-age='.length));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
 /** Queries only: the planner writes `query …` or a bare selection set for reads. */

@@ -22,6 +22,9 @@ export { MIGRATIONS_DIR };
 
 const SCHEMA_FILE = path.join(__dirname, '../schema.graphql');
 
+/** Cache-Control max-age of catalog answers: the longest the gateway's public cache may keep one. */
+const CATALOG_MAX_AGE_SECONDS = 60;
+
 /** schema.graphql (the source of truth) with the resolvers, as a federation 2 subgraph. */
 export function buildProductSchema(): GraphQLSchema {
   const typeDefs = parse(readFileSync(SCHEMA_FILE, 'utf8'));
@@ -81,6 +84,9 @@ export async function createProductService(
       verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
       context: (base) => createContext(base, { store, inventory }),
       readiness: { sqlite: () => store.ping() },
+      // The catalog may be reused by the gateway's public cache for as long as PUBLIC_CACHE_TTL_MS
+      // allows at most (60 s); `availability` is live and marks its answers no-store.
+      cacheMaxAgeSeconds: CATALOG_MAX_AGE_SECONDS,
     });
     cleanup.push(subgraph.stop);
     const grpcAddress = `${dialHost(config.host)}:${grpc.port}`;

@@ -1,3 +1,4 @@
+import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
 import { money } from '@shop/shared';
 import type { ProductResolvers } from '../__generated__/resolvers-types';
 
@@ -21,8 +22,11 @@ export const Product: ProductResolvers = {
    * Live from the inventory stub, batched per request. Non-null as the contract says: with
    * inventory unreachable the loader's SERVICE_UNAVAILABLE (naming inventory) nulls the nearest
    * nullable parent; queries that do not ask for availability never call inventory.
+   * Stock changes with every checkout and cancellation, so an answer holding it is never
+   * reused: maxAge 0 makes it `Cache-Control: no-store` for the gateway's public cache.
    */
-  availability: async (row, _args, { loaders }) => {
+  availability: async (row, _args, { loaders }, info) => {
+    maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge: 0 });
     const quantityAvailable = await loaders.availabilityById.load(String(row.id));
     return { inStock: quantityAvailable > 0, quantityAvailable };
   },
