@@ -50,6 +50,17 @@ export async function traceBackendUp(endpoint = OTLP_ENDPOINT): Promise<boolean>
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
 
+/** Every service, in the order they start: each after what it calls. */
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  'inventory',
+  'payment',
+  'product',
+  'cart',
+  'checkout',
+  'orders',
+  'gateway',
+];
+
 interface ServiceSpec {
   entry: string;
   port: number;
@@ -77,6 +88,8 @@ export interface Platform {
   logOf: (name: ServiceName) => string;
   /** The service's Prometheus text from /metrics (HTTP services only). */
   metricsOf: (name: ServiceName) => Promise<string>;
+  /** Where a service serves /metrics (a benchmark lists these for Prometheus). */
+  metricsUrlOf: (name: ServiceName) => string;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals) => Promise<void>;
   /**
@@ -307,16 +320,7 @@ export async function startPlatform(
     running.delete(name);
   }
 
-  const order: ServiceName[] = [
-    'inventory',
-    'payment',
-    'product',
-    'cart',
-    'checkout',
-    'orders',
-    'gateway',
-  ];
-  for (const name of order) await start(name);
+  for (const name of SERVICE_NAMES) await start(name);
 
   return {
     gatewayUrl: `${http(port.gateway)}/graphql`,
@@ -334,6 +338,7 @@ export async function startPlatform(
       const res = await fetch(`${http(services[name].port)}/metrics`);
       return res.text();
     },
+    metricsUrlOf: (name) => `${http(services[name].port)}/metrics`,
     kill,
     start,
     exited: async (name) => {
@@ -342,7 +347,7 @@ export async function startPlatform(
       await new Promise<void>((resolve) => child.once('exit', () => resolve()));
     },
     stop: async () => {
-      for (const name of [...order].reverse()) await kill(name, 'SIGTERM');
+      for (const name of [...SERVICE_NAMES].reverse()) await kill(name, 'SIGTERM');
       await Promise.all([checkoutDb.drop(), ordersDb.drop()]);
       rmSync(dir, { recursive: true, force: true });
     },
