@@ -196,7 +196,8 @@ for (const p of panels) {
     scales: { x: { time: true } },
     axes: [
       { stroke: '#8e8e9e', grid: { stroke: '#2c3235' }, ticks: { stroke: '#2c3235' },
-        values: (u, vals) => vals.map((v) => new Date(v * 1000).toISOString().slice(11, 16)) },
+        values: (u, vals, axis, space, incr) => vals.map((v) =>
+          new Date(v * 1000).toISOString().slice(11, incr < 60 ? 19 : 16)) },
       { stroke: '#8e8e9e', grid: { stroke: '#2c3235' }, ticks: { stroke: '#2c3235' },
         size: 84, values: (u, vals) => vals.map(fmt) },
     ],
