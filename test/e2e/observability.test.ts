@@ -165,7 +165,7 @@ describeTraced('observability of one purchase', () => {
         const missing = [
           ...['gateway', 'product', 'cart', 'checkout', 'inventory', 'payment', 'orders']
             .filter((name) => !view.spans.some((s) => view.service(s) === name))
-            .map((name) => `a ${name} span`),
+            .map((name) => `any span of ${name}`),
           ...[
             ['checkout', `publish ${checkoutEvents}`],
             ['orders', `process ${checkoutEvents}`],
