@@ -26,14 +26,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import pino from 'pino';
 import { createKafka } from '@shop/shared';
-import { graphqlRequest, infra, testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
+import {
+  freePort,
+  graphqlRequest,
+  infra,
+  testToken,
+  uniqueName,
+  waitFor,
+} from '@shop/shared/src/testing';
 import { startPlatform } from '../test/e2e/platform';
+import { checkoutInput } from '../subgraphs/checkout/test/world';
+import { measure as measureOnce, summarise, type Run } from './bench/autocannonRun';
 import { ensureHiveGateway, hiveGatewayArgs, HIVE_GATEWAY_VERSION } from './bench/hiveGateway';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -60,24 +67,10 @@ const ORDERS = `query OrderHistory { orders(first: 10) { edges { node { id statu
 type Target = 'ours' | 'stock' | 'hive' | 'direct';
 type Shape = 'catalog' | 'cart' | 'orders' | 'floor';
 
-interface Run {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  non200: number;
-  graphqlErrors: number;
-}
+const measure = (url: string, query: string, tokens: string[] | null, seconds: number) =>
+  measureOnce({ url, query, tokens, seconds, connections: CONNECTIONS });
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The committed supergraph with each subgraph's routing URL replaced by the running one. */
 function supergraphFor(urls: Record<string, string>, dir: string): string {
@@ -138,19 +131,7 @@ async function seed(gatewayUrl: string): Promise<string[]> {
       const res = await graphqlRequest<{ checkout: { status: string } }>(
         gatewayUrl,
         checkout,
-        {
-          input: {
-            idempotencyKey: `bench-${i}`,
-            shippingAddress: {
-              name: 'Bench',
-              line1: '1 Main St',
-              city: 'Springfield',
-              postalCode: '12345',
-              country: 'US',
-            },
-            paymentMethod: 'card_ok',
-          },
-        },
+        { input: checkoutInput(`bench-${i}`) },
         token,
       );
       if (res.data?.checkout.status !== 'COMPLETED') {
@@ -173,60 +154,6 @@ async function seed(gatewayUrl: string): Promise<string[]> {
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return tokens;
-}
-
-async function measure(url: string, query: string, tokens: string[] | null, seconds: number) {
-  const body = JSON.stringify({ query });
-  let non200 = 0;
-  let graphqlErrors = 0;
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => ({
-          ...req,
-          headers: {
-            'content-type': 'application/json',
-            'apollo-require-preflight': 'true',
-            ...(tokens
-              ? { authorization: `Bearer ${tokens[Math.floor(Math.random() * tokens.length)]}` }
-              : {}),
-          },
-          body,
-        }),
-        onResponse: (status, responseBody) => {
-          if (status !== 200) non200++;
-          else if (responseBody.includes('"errors"')) graphqlErrors++;
-        },
-      },
-    ],
-  });
-  non200 += result.errors + result.timeouts;
-  return {
-    requests: result.requests.total,
-    seconds: result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non200,
-    graphqlErrors,
-  } satisfies Run;
-}
-
-function summarise(runs: Run[]) {
-  const requests = runs.reduce((n, r) => n + r.requests, 0);
-  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
-  const mean = (f: (r: Run) => number) => runs.reduce((n, r) => n + f(r), 0) / runs.length;
-  return {
-    rps: requests / seconds,
-    p50: mean((r) => r.p50),
-    p99: mean((r) => r.p99),
-    non200: runs.reduce((n, r) => n + r.non200, 0),
-    graphqlErrors: runs.reduce((n, r) => n + r.graphqlErrors, 0),
-    requests,
-  };
 }
 
 async function main(): Promise<void> {

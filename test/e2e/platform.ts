@@ -52,6 +52,17 @@ export async function traceBackendUp(endpoint = OTLP_ENDPOINT): Promise<boolean>
 export type ServiceName =
   'inventory' | 'payment' | 'product' | 'cart' | 'checkout' | 'orders' | 'gateway';
 
+/** Every service, in the order they start: each after what it calls. */
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  'inventory',
+  'payment',
+  'product',
+  'cart',
+  'checkout',
+  'orders',
+  'gateway',
+];
+
 interface ServiceSpec {
   entry: string;
   port: number;
@@ -99,6 +110,8 @@ export interface Platform {
   logOf: (name: ServiceName, instance?: number) => string;
   /** The instance's Prometheus text from /metrics (HTTP services only). */
   metricsOf: (name: ServiceName, instance?: number) => Promise<string>;
+  /** Where a service serves /metrics (a benchmark lists these for Prometheus). */
+  metricsUrlOf: (name: ServiceName) => string;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals, instance?: number) => Promise<void>;
   /**
@@ -401,19 +414,10 @@ export async function startPlatform(
     running.delete(key(name, instance));
   }
 
-  const order: ServiceName[] = [
-    'inventory',
-    'payment',
-    'product',
-    'cart',
-    'checkout',
-    'orders',
-    'gateway',
-  ];
   // The instances of one service start together, as replicas of a deployment do (migrations
   // must cope); the services one after the other, since each needs the ones before it.
   try {
-    for (const name of order) {
+    for (const name of SERVICE_NAMES) {
       const ids = REPLICATED.includes(name) ? instanceIds : [0];
       await Promise.all(ids.map((i) => start(name, {}, i)));
     }
@@ -454,11 +458,12 @@ export async function startPlatform(
       const res = await fetch(`${http((await specOf(name, instance)).port)}/metrics`);
       return res.text();
     },
+    metricsUrlOf: (name) => `${http(services[name].port)}/metrics`,
     kill,
     start,
     exited,
     stop: async () => {
-      for (const name of [...order].reverse()) {
+      for (const name of [...SERVICE_NAMES].reverse()) {
         const ids = [...running.keys()].filter((k) => k.startsWith(`${name}#`));
         await Promise.all(ids.map((k) => kill(name, 'SIGTERM', Number(k.split('#')[1]))));
       }
