@@ -78,7 +78,7 @@ export async function createProductService(
       host: config.host,
       schema: buildProductSchema(),
       logger,
-      verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+      verifyToken: createTokenVerifier(config.jwt),
       context: (base) => createContext(base, { store, inventory }),
       readiness: { sqlite: () => store.ping() },
     });
