@@ -3,11 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
-import {
-  createProductService,
-  loadProductConfig,
-  type ProductService,
-} from '@shop/product-subgraph';
+import { loadProductConfig, type ProductService } from '@shop/product-subgraph';
 import { loadCartConfig } from '@shop/cart-subgraph/src/config';
 import { loadCheckoutConfig } from '@shop/checkout-subgraph/src/config';
 import { loadOrdersConfig } from '@shop/orders-subgraph/src/config';
@@ -16,11 +12,11 @@ import { TEST_JWT_SECRET } from '@shop/shared/src/testing';
 import type { RunningGateway } from '../src/service';
 import {
   post,
-  silentLogger,
   startGateway,
   startWhoamiSubgraph,
   SupergraphFiles,
   WHOAMI_SDL,
+  startProductService,
 } from './support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -226,18 +222,10 @@ describe('production profile (NODE_ENV=production)', () => {
       let product: ProductService | undefined;
       let gateway: RunningGateway | undefined;
       try {
-        product = await createProductService(
-          loadProductConfig({
-            ...SETTING,
-            PORT: '0',
-            GRPC_PORT: '0',
-            PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
-            PRODUCT_SEED: 'false',
-            JWT_SECRET: TEST_JWT_SECRET,
-            LOG_LEVEL: 'silent',
-          }),
-          { logger: silentLogger },
-        );
+        product = await startProductService(path.join(dir, 'product.db'), {
+          ...SETTING,
+          PRODUCT_SEED: 'false',
+        });
         const productUrl = product.graphqlUrl;
         const sdl = readFileSync(path.join(ROOT, 'subgraphs', 'product', 'schema.graphql'), 'utf8');
         gateway = await startGateway({

@@ -20,7 +20,9 @@ import {
   type RunningSubgraph,
   type TokenVerifier,
 } from '@shop/shared';
-import { freePort, TEST_JWT_SECRET, waitFor } from '@shop/shared/src/testing';
+import { freePort, TEST_JWT_SECRET, uniqueName, waitFor } from '@shop/shared/src/testing';
+import type { ProductService } from '@shop/product-subgraph';
+import { startProductService as startProductSubgraph } from '@shop/product-subgraph/test/support';
 import { loadGatewayConfig } from '../src/config';
 import { createGateway, type RunningGateway } from '../src/service';
 import { composeSubgraphs } from '../src/supergraph/compose';
@@ -71,6 +73,18 @@ export function startWhoamiSubgraph(
   });
 }
 
+/**
+ * The real product service in-process on its own SQLite file (seeded unless `env` says
+ * otherwise) on free ports, started as the product subgraph's own tests start it; `env` adds or
+ * overrides its variables (a fixed PORT to restart it).
+ */
+export function startProductService(
+  databaseFile: string,
+  env: Record<string, string> = {},
+): Promise<ProductService> {
+  return startProductSubgraph(`file:${databaseFile}`, env);
+}
+
 /** Composes one-subgraph supergraphs into a temp folder, as `npm run schema:compose` would. */
 export class SupergraphFiles {
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'gateway-test-'));
@@ -96,6 +110,9 @@ export function startGateway(env: Record<string, string>): Promise<RunningGatewa
     JWT_SECRET: TEST_JWT_SECRET,
     // Off unless a test turns it on: several tests name a per-user test subgraph "product".
     PUBLIC_CACHE_TTL_MS: '0',
+    // A budget of its own: every test (and every engineer's, on the shared Redis) calls from
+    // 127.0.0.1, so the default prefix would let one suite's traffic refuse another's with 429.
+    RATE_LIMIT_PREFIX: uniqueName('gateway-test-rl'),
     ...env,
   });
   return createGateway(config, { logger: silentLogger });
