@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { env, jwtEnvShape, loadConfig } from '@shop/shared';
+import { env, httpUrl, jwtEnvShape, loadConfig } from '@shop/shared';
 import { edgeConfigShape } from './edge/config';
 import { performanceConfigShape } from './performance/config';
 
@@ -18,16 +18,7 @@ export const SUBGRAPH_URL_VARIABLES = {
 
 const DEFAULT_SUPERGRAPH_PATH = path.resolve(__dirname, '..', '..', 'supergraph.graphql');
 
-const httpUrl = z.string().refine(
-  (v) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an http(s) URL such as http://127.0.0.1:4001/graphql' },
-);
+const subgraphUrl = httpUrl('http://127.0.0.1:4001/graphql');
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -113,10 +104,10 @@ const gatewayConfigShape = {
     .refine((p) => existsSync(p), {
       message: 'the supergraph file does not exist; run `npm run schema:compose`',
     }),
-  PRODUCT_SUBGRAPH_URL: httpUrl.optional(),
-  CART_SUBGRAPH_URL: httpUrl.optional(),
-  CHECKOUT_SUBGRAPH_URL: httpUrl.optional(),
-  ORDERS_SUBGRAPH_URL: httpUrl.optional(),
+  PRODUCT_SUBGRAPH_URL: subgraphUrl.optional(),
+  CART_SUBGRAPH_URL: subgraphUrl.optional(),
+  CHECKOUT_SUBGRAPH_URL: subgraphUrl.optional(),
+  ORDERS_SUBGRAPH_URL: subgraphUrl.optional(),
   /** Largest accepted request body (express/bytes syntax); bigger ones get 413, not a parse. */
   REQUEST_BODY_LIMIT: z
     .string()

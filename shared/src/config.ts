@@ -110,9 +110,9 @@ export const env = {
 };
 
 const optionalText = z.string().min(1).optional();
-const jwksUrl = z
-  .string()
-  .refine(
+/** An http(s) URL (zod's `url()` also takes `javascript:`); `example` goes into the message. */
+export function httpUrl(example: string) {
+  return z.string().refine(
     (v) => {
       try {
         return ['http:', 'https:'].includes(new URL(v).protocol);
@@ -120,9 +120,11 @@ const jwksUrl = z
         return false;
       }
     },
-    { message: 'expected an http(s) URL such as https://idp.example.com/.well-known/jwks.json' },
-  )
-  .optional();
+    { message: `expected an http(s) URL such as ${example}` },
+  );
+}
+
+const jwksUrl = httpUrl('https://idp.example.com/.well-known/jwks.json').optional();
 
 /**
  * How tokens are checked, read by the gateway and every subgraph from the same variables, so one
