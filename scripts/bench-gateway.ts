@@ -21,6 +21,14 @@
  * direct subgraph call. Knobs: BENCH_DURATION (s per run, default 8), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_USERS (200).
  *
+ * `BENCH_MODE=edge` (`npm run bench:edge`) instead drives two processes of our gateway over the
+ * same subgraphs, identical but for the edge: `on` with the protections at their production
+ * defaults (operation limits, demand control, rate limits in Redis, APQ in Redis, breakers;
+ * only the rate-limit budget is raised, since every benchmark request comes from one IP, so the
+ * limiter is still charged on every request), `off` with limits and cost out of reach, rate
+ * limits and persisted queries off; the breakers have no switch and wrap both. It prints each
+ * shape's req/s with the protections on as a ratio to off.
+ *
  * Everything shares this machine's cores with the load generator, so compare the rows of one
  * run with each other; they are not a capacity estimate.
  */
@@ -34,6 +42,7 @@ import {
   freePort,
   graphqlRequest,
   infra,
+  TEST_JWT_SECRET,
   testToken,
   uniqueName,
   waitFor,
@@ -56,6 +65,23 @@ const ROOT = path.resolve(__dirname, '..');
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_TARGETS=ours limits the gateways driven (a profile run needs only ours). */
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,stock,hive').split(',');
+/** `edge`: our gateway with its protections on against the same gateway with them off. */
+const EDGE_MODE = process.env.BENCH_MODE === 'edge';
+
+/** The edge at its production defaults; only the budget is out of one IP's reach. */
+const EDGE_ON: Record<string, string> = { RATE_LIMIT_POINTS: '1000000000' };
+/** The same gateway with every switchable protection off or out of reach. */
+const EDGE_OFF: Record<string, string> = {
+  GATEWAY_MAX_DEPTH: '1000000',
+  GATEWAY_MAX_NESTING: '1000000',
+  GATEWAY_MAX_ALIASES: '1000000',
+  GATEWAY_MAX_ROOT_FIELDS: '1000000',
+  GATEWAY_MAX_TOKENS: '1000000',
+  GATEWAY_MAX_DIRECTIVES: '1000000',
+  COST_MAX: '1000000000',
+  RATE_LIMIT_ENABLED: 'false',
+  PERSISTED_QUERIES: 'off',
+};
 
 const CATALOG = `query CatalogPage { products(first: 20) { edges { node { id name description
   price { amount currencyCode } } } pageInfo { hasNextPage endCursor } } }`;
@@ -64,7 +90,7 @@ const CART = `query CartPage { cart { id totalQuantity subtotal { amount currenc
 const ORDERS = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
   items { quantity unitPrice { amount } product { id name price { amount } } } } } } }`;
 
-type Target = 'ours' | 'stock' | 'hive' | 'direct';
+type Target = 'ours' | 'stock' | 'hive' | 'direct' | 'on' | 'off';
 type Shape = 'catalog' | 'cart' | 'orders' | 'floor';
 
 const measure = (url: string, query: string, tokens: string[] | null, seconds: number) =>
@@ -85,10 +111,16 @@ function supergraphFor(urls: Record<string, string>, dir: string): string {
   return file;
 }
 
-function startProcess(name: string, args: string[], cwd: string, dir: string): ChildProcess {
+function startProcess(
+  name: string,
+  args: string[],
+  cwd: string,
+  dir: string,
+  env: Record<string, string> = {},
+): ChildProcess {
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logPath = path.join(dir, `${name}.log`);
@@ -158,7 +190,7 @@ async function seed(gatewayUrl: string): Promise<string[]> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-bench-gateway-'));
-  const hiveDir = ensureHiveGateway(log);
+  const hiveDir = EDGE_MODE ? '' : ensureHiveGateway(log);
   log(
     'starting every service as a process (inventory, payment, product, cart, checkout, orders, gateway)…',
   );
@@ -186,27 +218,64 @@ async function main(): Promise<void> {
   try {
     const supergraph = supergraphFor(platform.subgraphUrls, dir);
     const [stockPort, hivePort] = [await freePort(), await freePort()];
-    const stock = startProcess(
-      'stock',
-      ['--import', 'tsx', 'scripts/bench/stockGateway.ts', supergraph, String(stockPort)],
-      ROOT,
-      dir,
-    );
-    const hive = startProcess('hive', hiveGatewayArgs(hiveDir, supergraph, hivePort), hiveDir, dir);
-    children.push(stock, hive);
     const urls: Record<Target, string> = {
       ours: platform.gatewayUrl,
       stock: `http://127.0.0.1:${stockPort}/graphql`,
       hive: `http://127.0.0.1:${hivePort}/graphql`,
       direct: platform.subgraphUrls.product,
+      on: '',
+      off: '',
     };
-    await waitForGraphql('stock @apollo/gateway', urls.stock, stock);
-    await waitForGraphql(`Hive Gateway ${HIVE_GATEWAY_VERSION}`, urls.hive, hive);
+    if (EDGE_MODE) {
+      for (const [target, edge] of [
+        ['on', EDGE_ON],
+        ['off', EDGE_OFF],
+      ] as const) {
+        const port = await freePort();
+        const child = startProcess(
+          `gateway-${target}`,
+          [...NODE_FLAGS, '--import', 'tsx', 'gateway/src/index.ts'],
+          ROOT,
+          dir,
+          {
+            ...quiet,
+            ...edge,
+            PORT: String(port),
+            INTERNAL_PORT: String(await freePort()),
+            SUPERGRAPH_PATH: supergraph,
+            JWT_SECRET: TEST_JWT_SECRET,
+            RATE_LIMIT_PREFIX: uniqueName('bench-rl'),
+            PERSISTED_QUERY_PREFIX: uniqueName('bench-apq'),
+          },
+        );
+        children.push(child);
+        urls[target] = `http://127.0.0.1:${port}/graphql`;
+        await waitForGraphql(`our gateway, protections ${target}`, urls[target], child);
+      }
+    } else {
+      const stock = startProcess(
+        'stock',
+        ['--import', 'tsx', 'scripts/bench/stockGateway.ts', supergraph, String(stockPort)],
+        ROOT,
+        dir,
+      );
+      const hive = startProcess(
+        'hive',
+        hiveGatewayArgs(hiveDir, supergraph, hivePort),
+        hiveDir,
+        dir,
+      );
+      children.push(stock, hive);
+      await waitForGraphql('stock @apollo/gateway', urls.stock, stock);
+      await waitForGraphql(`Hive Gateway ${HIVE_GATEWAY_VERSION}`, urls.hive, hive);
+    }
 
     log(`seeding ${USERS} shoppers (an order and a cart of five products each)…`);
     const tokens = await seed(platform.gatewayUrl);
 
-    const gateways = (['ours', 'stock', 'hive'] as Target[]).filter((t) => TARGETS.includes(t));
+    const gateways: Target[] = EDGE_MODE
+      ? ['on', 'off']
+      : (['ours', 'stock', 'hive'] as Target[]).filter((t) => TARGETS.includes(t));
     const shapes: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
       { shape: 'catalog', query: CATALOG, tokens: null, targets: gateways },
       { shape: 'cart', query: CART, tokens, targets: gateways },
@@ -237,6 +306,8 @@ async function main(): Promise<void> {
       stock: 'stock @apollo/gateway',
       hive: `Hive Gateway ${HIVE_GATEWAY_VERSION}`,
       direct: 'product subgraph, direct',
+      on: 'ours, protections on',
+      off: 'ours, protections off',
     };
     log('');
     log(
@@ -269,7 +340,15 @@ async function main(): Promise<void> {
         );
       }
     }
-    const ours = summarise(runs.get('catalog/ours')!);
+    if (EDGE_MODE) {
+      log('');
+      for (const s of shapes.filter((x) => x.targets.includes('on'))) {
+        const on = summarise(runs.get(`${s.shape}/on`)!);
+        const off = summarise(runs.get(`${s.shape}/off`)!);
+        log(`${s.shape}: protections on serve ${(on.rps / off.rps).toFixed(2)}× the req/s of off`);
+      }
+    }
+    const ours = summarise(runs.get(`catalog/${EDGE_MODE ? 'on' : 'ours'}`)!);
     log('');
     log(
       `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +

@@ -2,6 +2,7 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import {
   createTokenVerifier,
+  jwtOptions,
   ErrorCode,
   viewerFromHeader,
   type TokenVerifier,
@@ -30,12 +31,7 @@ export interface GatewayContext {
 }
 
 export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {
-  const verify = createTokenVerifier({
-    secret: config.JWT_SECRET,
-    jwksUrl: config.JWT_JWKS_URL,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-  });
+  const verify = createTokenVerifier(jwtOptions(config));
   return cachingTokenVerifier(verify, { maxEntries: config.TOKEN_CACHE_MAX });
 }
 

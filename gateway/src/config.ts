@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { env, loadConfig } from '@shop/shared';
+import { env, httpUrl, jwtEnvShape, loadConfig } from '@shop/shared';
 import { edgeConfigShape } from './edge/config';
 import { performanceConfigShape } from './performance/config';
 
@@ -18,16 +18,7 @@ export const SUBGRAPH_URL_VARIABLES = {
 
 const DEFAULT_SUPERGRAPH_PATH = path.resolve(__dirname, '..', '..', 'supergraph.graphql');
 
-const httpUrl = z.string().refine(
-  (v) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an http(s) URL such as http://127.0.0.1:4001/graphql' },
-);
+const subgraphUrl = httpUrl('http://127.0.0.1:4001/graphql');
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -50,17 +41,61 @@ export const subscriptionLimitsShape = {
   SUBSCRIPTION_READ_CONCURRENCY: count(4),
 };
 
+/** Unset = the profile's default (see loadGatewayConfig). */
+const optionalBoolean = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'));
+
 const gatewayConfigShape = {
+  /** `production` switches on the production profile (gateway/README.md, "Production profile"). */
+  NODE_ENV: z.string().optional(),
+  /** Serve schema introspection. Default: on locally, off in production. */
+  INTROSPECTION: optionalBoolean,
+  /** Serve the Apollo Sandbox landing page at GET /graphql. Default: on locally, off in production. */
+  LANDING_PAGE: optionalBoolean,
+  /**
+   * Where /metrics and /health/subgraphs are served, apart from the public port so they are not
+   * reachable from the internet. Default: 9400 in production; locally unset = the main port.
+   */
+  INTERNAL_PORT: env.port(0).optional(),
+  /**
+   * Browser origins allowed to call /graphql (comma-separated; `*` = any). Default: any locally
+   * (Sandbox, local front ends), none in production.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : v
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(\*|https?:\/\/[^/\s]+)$/,
+              'expected `*` or origins such as https://shop.example.com',
+            ),
+        )
+        .optional(),
+    ),
   /** 0 = any free port (tests). */
   PORT: env.port(4000),
   /** Loopback unless told otherwise; containers set 0.0.0.0. */
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: env.logLevel(),
-  JWT_SECRET: env.jwtSecret(),
-  /** When set, tokens are RS256 and verified against this JWKS; HS256 tokens are then refused. */
-  JWT_JWKS_URL: httpUrl.optional(),
-  JWT_ISSUER: z.string().min(1).optional(),
-  JWT_AUDIENCE: z.string().min(1).optional(),
+  /**
+   * JWT_SECRET, JWT_JWKS_URL (RS256 only when set), JWT_ISSUER, JWT_AUDIENCE: the same variables,
+   * checked the same way, as in every subgraph.
+   */
+  ...jwtEnvShape,
   /** The composed supergraph the gateway plans queries with (`npm run schema:compose`). */
   SUPERGRAPH_PATH: z
     .string()
@@ -69,10 +104,10 @@ const gatewayConfigShape = {
     .refine((p) => existsSync(p), {
       message: 'the supergraph file does not exist; run `npm run schema:compose`',
     }),
-  PRODUCT_SUBGRAPH_URL: httpUrl.optional(),
-  CART_SUBGRAPH_URL: httpUrl.optional(),
-  CHECKOUT_SUBGRAPH_URL: httpUrl.optional(),
-  ORDERS_SUBGRAPH_URL: httpUrl.optional(),
+  PRODUCT_SUBGRAPH_URL: subgraphUrl.optional(),
+  CART_SUBGRAPH_URL: subgraphUrl.optional(),
+  CHECKOUT_SUBGRAPH_URL: subgraphUrl.optional(),
+  ORDERS_SUBGRAPH_URL: subgraphUrl.optional(),
   /** Largest accepted request body (express/bytes syntax); bigger ones get 413, not a parse. */
   REQUEST_BODY_LIMIT: z
     .string()
@@ -92,9 +127,24 @@ const gatewayConfigShape = {
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
-/** Throws ConfigError naming every bad variable; index.ts turns that into exit status 78. */
+/** The port /metrics and /health/subgraphs move to in production unless INTERNAL_PORT says. */
+export const DEFAULT_INTERNAL_PORT = 9400;
+
+/**
+ * Throws ConfigError naming every bad variable; index.ts turns that into exit status 78.
+ * NODE_ENV=production flips the defaults that are friendly locally and unsafe on the internet.
+ */
 export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(gatewayConfigShape, environment);
+  const c = loadConfig(gatewayConfigShape, environment);
+  const production = c.NODE_ENV === 'production';
+  return {
+    ...c,
+    production,
+    INTROSPECTION: c.INTROSPECTION ?? !production,
+    LANDING_PAGE: c.LANDING_PAGE ?? !production,
+    INTERNAL_PORT: c.INTERNAL_PORT ?? (production ? DEFAULT_INTERNAL_PORT : undefined),
+    CORS_ORIGINS: c.CORS_ORIGINS ?? (production ? [] : ['*']),
+  };
 }
 
 /** The routing-URL overrides that are set, keyed by subgraph name. */

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError } from 'graphql';
@@ -66,6 +68,8 @@ export interface RunningGateway {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
   httpServer: http.Server;
+  /** Where /metrics and /health/subgraphs are when INTERNAL_PORT is in effect. */
+  internalUrl?: string;
   /** Resolves when every attachment (e.g. the subscription feed) is ready. */
   ready: Promise<void>;
   /** Stops taking requests, lets in-flight ones finish, then closes everything. */
@@ -164,6 +168,9 @@ export async function createGateway(
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    introspection: config.INTROSPECTION,
+    // "Did you mean …?" in validation errors would hand out the schema piece by piece.
+    hideSchemaDetailsFromClientErrors: config.production,
     // In safelist mode the safelist middleware has already turned ids into listed text.
     persistedQueries: apqCache
       ? { cache: apqCache, ttl: config.PERSISTED_QUERY_TTL_SECONDS }
@@ -174,7 +181,9 @@ export async function createGateway(
     formatError: createErrorFormatter((err) => logger.error({ err }, 'unexpected gateway error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      config.LANDING_PAGE
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageDisabled(),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
       deadlinePlugin(config.REQUEST_TIMEOUT_MS),
@@ -206,17 +215,22 @@ export async function createGateway(
       { draining: () => draining },
     ),
   );
-  app.get('/health/subgraphs', async (_req, res) => {
+  // Operator views: on their own port when INTERNAL_PORT is in effect (production), where the
+  // load balancer does not send the internet; else beside /graphql, as locally.
+  const internalApp = config.INTERNAL_PORT === undefined ? app : express();
+  internalApp.disable('x-powered-by');
+  internalApp.get('/health/subgraphs', async (_req, res) => {
     const report = await probeSubgraphs(subgraphUrls);
     const healthy = Object.values(report).every((r) => r === 'ok');
     res
       .status(healthy ? 200 : 503)
       .json({ status: healthy ? 'ok' : 'degraded', subgraphs: report });
   });
-  app.use(metricsRouter());
+  internalApp.use(metricsRouter());
   app.get('/', (_req, res) => res.redirect('/graphql'));
   app.use(
     '/graphql',
+    corsFor(config.CORS_ORIGINS),
     express.json({ limit: config.REQUEST_BODY_LIMIT }),
     ...(safelist ? [safelistMiddleware(safelist)] : []),
     expressMiddleware(apolloServer, {
@@ -241,10 +255,22 @@ export async function createGateway(
   const { port } = httpServer.address() as AddressInfo;
   const host = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${port}/graphql`;
-  logger.info({ url, subgraphs: Object.fromEntries(subgraphUrls) }, 'gateway ready');
+  const internalServer =
+    config.INTERNAL_PORT === undefined ? undefined : http.createServer(internalApp);
+  if (internalServer) {
+    await new Promise<void>((resolve, reject) => {
+      internalServer.once('error', reject);
+      internalServer.listen(config.INTERNAL_PORT, config.HOST, resolve);
+    });
+  }
+  const internalUrl = internalServer
+    ? `http://${host}:${(internalServer.address() as AddressInfo).port}`
+    : undefined;
+  logger.info({ url, internalUrl, subgraphs: Object.fromEntries(subgraphUrls) }, 'gateway ready');
 
   return {
     url,
+    internalUrl,
     httpServer,
     ready: Promise.all(attached.map((a) => a.ready)).then(() => undefined),
     stop: async () => {
@@ -252,6 +278,10 @@ export async function createGateway(
       await apolloServer.stop(); // drains HTTP, disposes attachments, stops the ApolloGateway
       await rateLimiter?.close();
       await apqCache?.close();
+      if (internalServer) {
+        internalServer.closeAllConnections();
+        await new Promise<void>((resolve) => internalServer.close(() => resolve()));
+      }
     },
   };
 }
@@ -298,6 +328,15 @@ async function probeSubgraphs(urls: Map<string, string>): Promise<Record<string,
     }),
   );
   return Object.fromEntries(entries);
+}
+
+/**
+ * CORS for /graphql: `*` allows any origin (local default, for Sandbox and local front ends),
+ * a list allows exactly those, none (production default) sends no CORS headers, so browsers on
+ * other origins are refused. Tokens travel in a header, so credentials (cookies) are never allowed.
+ */
+function corsFor(origins: string[]) {
+  return cors({ origin: origins.includes('*') ? '*' : origins.length ? origins : false });
 }
 
 /** Disposes attachments (e.g. the WebSocket server) when Apollo Server drains. */

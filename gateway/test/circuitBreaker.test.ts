@@ -1,22 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createProductService,
-  loadProductConfig,
-  type ProductService,
-} from '@shop/product-subgraph';
+import { type ProductService } from '@shop/product-subgraph';
 import type { RunningSubgraph } from '@shop/shared';
-import { TEST_JWT_SECRET } from '@shop/shared/src/testing';
 import type { RunningGateway } from '../src/service';
 import {
   deadUrl,
   post,
-  silentLogger,
   startGateway,
   startWhoamiSubgraph,
   SupergraphFiles,
   WHOAMI_SDL,
+  startProductService,
 } from './support';
 
 const PRODUCT_SDL = readFileSync(
@@ -34,16 +29,7 @@ describe('per-subgraph circuit breaker', () => {
   let gateway: RunningGateway;
 
   const startProduct = async () => {
-    product = await createProductService(
-      loadProductConfig({
-        PORT: port,
-        GRPC_PORT: '0',
-        PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'silent',
-      }),
-      { logger: silentLogger },
-    );
+    product = await startProductService(path.join(dir, 'product.db'), { PORT: port });
   };
 
   beforeAll(async () => {

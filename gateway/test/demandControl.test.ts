@@ -1,14 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createProductService,
-  loadProductConfig,
-  type ProductService,
-} from '@shop/product-subgraph';
-import { TEST_JWT_SECRET } from '@shop/shared/src/testing';
+import { type ProductService } from '@shop/product-subgraph';
 import type { RunningGateway } from '../src/service';
-import { countingSubgraphProxy, post, silentLogger, startGateway } from './support';
+import { countingSubgraphProxy, post, startGateway, startProductService } from './support';
 
 /** Demand control through the committed supergraph with the real product service. */
 describe('demand control through the gateway', () => {
@@ -21,16 +16,7 @@ describe('demand control through the gateway', () => {
     edges { cursor node { id name price { amount currencyCode } } } } }`;
 
   beforeAll(async () => {
-    product = await createProductService(
-      loadProductConfig({
-        PORT: '0',
-        GRPC_PORT: '0',
-        PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'silent',
-      }),
-      { logger: silentLogger },
-    );
+    product = await startProductService(path.join(dir, 'product.db'));
     proxy = await countingSubgraphProxy(product.graphqlUrl);
   });
   afterAll(async () => {

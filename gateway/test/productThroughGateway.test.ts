@@ -1,14 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createProductService,
-  loadProductConfig,
-  type ProductService,
-} from '@shop/product-subgraph';
-import { TEST_JWT_SECRET, testToken } from '@shop/shared/src/testing';
+import { type ProductService } from '@shop/product-subgraph';
+import { testToken } from '@shop/shared/src/testing';
 import type { RunningGateway } from '../src/service';
-import { post, silentLogger, startGateway } from './support';
+import { post, startGateway, startProductService } from './support';
 
 /**
  * End to end through the committed supergraph.graphql (what ships), with the real product
@@ -20,16 +16,7 @@ describe('the catalog through the gateway', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    product = await createProductService(
-      loadProductConfig({
-        PORT: '0',
-        GRPC_PORT: '0',
-        PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'silent',
-      }),
-      { logger: silentLogger },
-    );
+    product = await startProductService(path.join(dir, 'product.db'));
     gateway = await startGateway({ PRODUCT_SUBGRAPH_URL: product.graphqlUrl });
   });
   afterAll(async () => {

@@ -2,22 +2,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  createProductService,
-  loadProductConfig,
-  type ProductService,
-} from '@shop/product-subgraph';
+import { type ProductService } from '@shop/product-subgraph';
 import type { RunningSubgraph } from '@shop/shared';
-import { TEST_JWT_SECRET, testToken } from '@shop/shared/src/testing';
+import { testToken } from '@shop/shared/src/testing';
 import type { RunningGateway } from '../src/service';
 import {
   countingSubgraphProxy,
   post,
-  silentLogger,
   startGateway,
   startWhoamiSubgraph,
   SupergraphFiles,
   WHOAMI_SDL,
+  startProductService,
 } from './support';
 
 const TTL_MS = 2000;
@@ -34,16 +30,7 @@ describe('public catalog cache', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    product = await createProductService(
-      loadProductConfig({
-        PORT: '0',
-        GRPC_PORT: '0',
-        PRODUCT_DATABASE_URL: `file:${dbFile}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'silent',
-      }),
-      { logger: silentLogger },
-    );
+    product = await startProductService(dbFile);
     proxy = await countingSubgraphProxy(product.graphqlUrl);
     gateway = await startGateway({
       PRODUCT_SUBGRAPH_URL: proxy.url,

@@ -15,14 +15,13 @@ import {
   uniqueName,
   waitFor,
 } from '@shop/shared/src/testing';
-import { createProductService, loadProductConfig } from '@shop/product-subgraph';
 import { createOrdersService } from '@shop/orders-subgraph/src/service';
 import { loadOrdersConfig } from '@shop/orders-subgraph/src/config';
 import { loadGatewayConfig } from '../src/config';
 import { createGateway, type RunningGateway } from '../src/service';
 import { orderSubscriptions } from '../src/subscriptions';
 import type { SubscriptionLimits } from '../src/subscriptions/subscriptionServer';
-import { silentLogger } from './support';
+import { silentLogger, startProductService } from './support';
 
 type Stoppable = { stop: () => Promise<void> };
 
@@ -91,15 +90,7 @@ describe('orderStatusChanged through the gateway', () => {
     });
     await admin.disconnect();
 
-    const product = await createProductService(
-      loadProductConfig({
-        PORT: '0',
-        GRPC_PORT: '0',
-        PRODUCT_DATABASE_URL: `file:${path.join(dir, 'product.db')}`,
-        JWT_SECRET: TEST_JWT_SECRET,
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    const product = await startProductService(path.join(dir, 'product.db'));
     stoppables.push(product);
     const db = await createTestDatabase('gateway_sub');
     stoppables.push({ stop: db.drop });

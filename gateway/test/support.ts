@@ -3,6 +3,7 @@
  * startSubgraphServer, so it verifies forwarded tokens exactly as production subgraphs do), a
  * supergraph composed for it in a temp file, and a gateway on a random port.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,9 @@ import {
   type RunningSubgraph,
   type TokenVerifier,
 } from '@shop/shared';
-import { TEST_JWT_SECRET } from '@shop/shared/src/testing';
+import { freePort, TEST_JWT_SECRET, uniqueName, waitFor } from '@shop/shared/src/testing';
+import type { ProductService } from '@shop/product-subgraph';
+import { startProductService as startProductSubgraph } from '@shop/product-subgraph/test/support';
 import { loadGatewayConfig } from '../src/config';
 import { createGateway, type RunningGateway } from '../src/service';
 import { composeSubgraphs } from '../src/supergraph/compose';
@@ -70,6 +73,18 @@ export function startWhoamiSubgraph(
   });
 }
 
+/**
+ * The real product service in-process on its own SQLite file (seeded unless `env` says
+ * otherwise) on free ports, started as the product subgraph's own tests start it; `env` adds or
+ * overrides its variables (a fixed PORT to restart it).
+ */
+export function startProductService(
+  databaseFile: string,
+  env: Record<string, string> = {},
+): Promise<ProductService> {
+  return startProductSubgraph(`file:${databaseFile}`, env);
+}
+
 /** Composes one-subgraph supergraphs into a temp folder, as `npm run schema:compose` would. */
 export class SupergraphFiles {
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'gateway-test-'));
@@ -95,18 +110,73 @@ export function startGateway(env: Record<string, string>): Promise<RunningGatewa
     JWT_SECRET: TEST_JWT_SECRET,
     // Off unless a test turns it on: several tests name a per-user test subgraph "product".
     PUBLIC_CACHE_TTL_MS: '0',
+    // A budget of its own: every test (and every engineer's, on the shared Redis) calls from
+    // 127.0.0.1, so the default prefix would let one suite's traffic refuse another's with 429.
+    RATE_LIMIT_PREFIX: uniqueName('gateway-test-rl'),
     ...env,
   });
   return createGateway(config, { logger: silentLogger });
 }
 
+/** The repository root, where entry points are run from as `npm start` does. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface GatewayProcess {
+  url: string;
+  /** SIGTERM, then waits for the process to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real gateway process (gateway/src/index.ts under tsx, as `npm start` runs it) on a free port,
+ * resolved once /health/ready answers 200. Unlike startGateway, nothing is shared with the test
+ * process: no module state, no Redis client, no limiter; only the environment given.
+ */
+export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/index.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: TEST_JWT_SECRET,
+      PUBLIC_CACHE_TTL_MS: '0',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
+        const res = await fetch(`${base}/health/ready`);
+        if (!res.ok) throw new Error(`/health/ready ${res.status}: ${await res.text()}`);
+        return true;
+      },
+      { what: 'the gateway process to be ready', timeoutMs: 150_000, intervalMs: 200 },
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return {
+    url: `${base}/graphql`,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** A loopback URL nothing listens on: a port we bound and released. */
 export async function deadUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/graphql`;
+  return `http://127.0.0.1:${await freePort()}/graphql`;
 }
 
 export interface GraphQLHttpResult {

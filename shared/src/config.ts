@@ -109,9 +109,72 @@ export const env = {
       }),
 };
 
+const optionalText = z.string().min(1).optional();
+/** An http(s) URL (zod's `url()` also takes `javascript:`); `example` goes into the message. */
+export function httpUrl(example: string) {
+  return z.string().refine(
+    (v) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected an http(s) URL such as ${example}` },
+  );
+}
+
+const jwksUrl = httpUrl('https://idp.example.com/.well-known/jwks.json').optional();
+
+/**
+ * How tokens are checked, read by the gateway and every subgraph from the same variables, so one
+ * setting (issuer, audience, JWKS) is enforced at the edge and again in each service.
+ */
+export const jwtEnvShape = {
+  JWT_SECRET: env.jwtSecret(),
+  /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
+  JWT_JWKS_URL: jwksUrl,
+  /** The old name subgraphs read; still accepted, with a deprecation warning. */
+  JWKS_URL: jwksUrl,
+  /** When set, a token's `iss` must equal it. */
+  JWT_ISSUER: optionalText,
+  /** When set, a token's `aud` must contain it. */
+  JWT_AUDIENCE: optionalText,
+};
+
+type JwtEnv = z.infer<z.ZodObject<typeof jwtEnvShape>>;
+
+/**
+ * The shared createTokenVerifier options from jwtEnvShape's variables. `JWKS_URL` is the name the
+ * subgraphs used to read; it still works so a deployment is not broken by an upgrade, but says
+ * it is deprecated (once per process) and loses to `JWT_JWKS_URL` when both are set.
+ */
+export function jwtOptions(c: JwtEnv, warn: (message: string) => void = deprecationWarning) {
+  if (c.JWKS_URL !== undefined) {
+    warn(
+      c.JWT_JWKS_URL === undefined
+        ? 'JWKS_URL is deprecated: rename it to JWT_JWKS_URL (the same variable everywhere).'
+        : 'JWKS_URL is deprecated and ignored because JWT_JWKS_URL is set; remove it.',
+    );
+  }
+  return {
+    secret: c.JWT_SECRET,
+    jwksUrl: c.JWT_JWKS_URL ?? c.JWKS_URL,
+    issuer: c.JWT_ISSUER,
+    audience: c.JWT_AUDIENCE,
+  };
+}
+
+let warnedJwksUrl = false;
+function deprecationWarning(message: string): void {
+  if (warnedJwksUrl) return;
+  warnedJwksUrl = true;
+  process.emitWarning(message, { type: 'DeprecationWarning', code: 'SHOP_JWKS_URL' });
+}
+
 /**
  * What every subgraph process reads for its HTTP server and token checks, spread into its own
- * shape so the five variables mean the same thing in each service.
+ * shape so the variables mean the same thing in each service.
  */
 export function subgraphServerEnv(defaultPort: number) {
   return {
@@ -120,9 +183,7 @@ export function subgraphServerEnv(defaultPort: number) {
     /** Interface to bind: loopback locally, 0.0.0.0 in a container (docker-compose sets it). */
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: env.logLevel(),
-    JWT_SECRET: env.jwtSecret(),
-    /** RS256 tokens verified against this JWKS endpoint instead of JWT_SECRET (production). */
-    JWKS_URL: z.string().url().optional(),
+    ...jwtEnvShape,
   };
 }
 
@@ -132,8 +193,8 @@ export interface SubgraphServerConfig {
   port: number;
   host: string;
   logLevel: z.infer<ReturnType<typeof env.logLevel>>;
-  jwtSecret: string;
-  jwksUrl: string | undefined;
+  /** Token checks: the same JWT_* variables as the gateway (jwtEnvShape). */
+  jwt: ReturnType<typeof jwtOptions>;
 }
 
 /** Maps the parsed `subgraphServerEnv` variables onto their camelCase names. */
@@ -144,7 +205,6 @@ export function subgraphServerConfig(
     port: c.PORT,
     host: c.HOST,
     logLevel: c.LOG_LEVEL,
-    jwtSecret: c.JWT_SECRET,
-    jwksUrl: c.JWKS_URL,
+    jwt: jwtOptions(c),
   };
 }

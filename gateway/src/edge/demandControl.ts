@@ -32,10 +32,11 @@ import { edgeMetrics } from './metrics';
  * fields (a connection's `edges`).
  *
  * The estimate is computed on the operation against the supergraph, whose fields carry the
- * subgraphs' `@cost`/`@listSize`. Summing it per subgraph fetch of the query plan gives the same
- * figure: every object is resolved by exactly one fetch, and what the planner adds to fetches
- * (entity keys, `__typename`) is made of scalars, which cost 0. The Router scores plans; the
- * gateway has no plan hook that can run before execution without planning twice.
+ * subgraphs' `@cost`/`@listSize`. What the planner adds to fetches (entity keys, `__typename`)
+ * is scalars, which cost 0, and no field here uses `@requires`; but an object split across
+ * subgraphs is counted once, where the Router's per-fetch sum may count it in the parent fetch
+ * and in the `_entities` fetch, so this is a lower bound of the plan-level figure. The gateway
+ * has no plan hook that runs before execution without planning twice (issue #9 keeps it open).
  *
  * Hand-written: Apollo implements this only in the (Rust) Router; no JavaScript package scores
  * the federation cost directives.

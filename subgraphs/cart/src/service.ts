@@ -119,7 +119,7 @@ export async function createCartService(
     host: config.host,
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     logger,
-    verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+    verifyToken: createTokenVerifier(config.jwt),
     context: (base) => createContext(base, { carts, catalog }),
     // Redis is deliberately not here: carts work without it, so its absence must not take the
     // instance out of rotation.

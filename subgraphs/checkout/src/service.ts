@@ -115,7 +115,7 @@ export async function createCheckoutService(
     host: config.host,
     schema: buildCheckoutSchema(),
     logger,
-    verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+    verifyToken: createTokenVerifier(config.jwt),
     context: (base) => createContext(base, { checkout, store }),
     readiness: { postgres: () => store.ping() },
   });

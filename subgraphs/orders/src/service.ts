@@ -132,7 +132,7 @@ export async function createOrdersService(
     host: config.host,
     schema: buildOrdersSchema(),
     logger,
-    verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+    verifyToken: createTokenVerifier(config.jwt),
     context: (base) => createContext(base, { store, cancellations }),
     readiness: { postgres: () => store.ping() },
     consumers: {

@@ -81,7 +81,7 @@ export async function createProductService(
       host: config.host,
       schema: buildProductSchema(),
       logger,
-      verifyToken: createTokenVerifier({ secret: config.jwtSecret, jwksUrl: config.jwksUrl }),
+      verifyToken: createTokenVerifier(config.jwt),
       context: (base) => createContext(base, { store, inventory }),
       readiness: { sqlite: () => store.ping() },
       // The catalog may be reused by the gateway's public cache for as long as PUBLIC_CACHE_TTL_MS
