@@ -5,6 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger, Viewer } from '@shop/shared';
 import { ORDER_VERSION_VARIABLE, VERSION_KEY } from './orderSelection';
 import type { SupergraphExecutor } from './orderStatusChanged';
+import { observeStage } from './stageMetrics';
 
 /** One read of an order through the supergraph: the result to send, and the order's version. */
 export interface OrderSnapshot {
@@ -38,6 +39,8 @@ interface ReadGroup extends ReadSpec {
   needCurrent: boolean;
   /** A current read newer than the next version to send: sent once the gap is filled. */
   ahead?: OrderSnapshot;
+  /** When each announced, not yet sent version was committed (epoch ms), for the stage metric. */
+  committedAt: Map<number, number>;
   /** The group's read loop, while it runs (at most one per group, so versions stay in order). */
   draining?: Promise<void>;
   /** For subscriptions that join before the first read has answered. */
@@ -104,7 +107,15 @@ export class SharedOrderReads {
     const key = JSON.stringify([spec.orderId, spec.viewer.userId, spec.query, spec.variables]);
     let group = this.groups.get(key);
     if (!group) {
-      group = { ...spec, key, sinks: new Set(), target: 0, heardDuringRead: 0, needCurrent: false };
+      group = {
+        ...spec,
+        key,
+        sinks: new Set(),
+        target: 0,
+        heardDuringRead: 0,
+        needCurrent: false,
+        committedAt: new Map(),
+      };
       this.groups.set(key, group);
       const ofOrder = this.byOrder.get(spec.orderId) ?? new Set();
       ofOrder.add(group);
@@ -146,7 +157,12 @@ export class SharedOrderReads {
   }
 
   /** An order changed (or may have): every group following it reads up to that version. */
-  changed(orderId: string, userId: string, version: number | undefined): void {
+  changed(
+    orderId: string,
+    userId: string,
+    version: number | undefined,
+    committedAtMs?: number,
+  ): void {
     for (const group of this.byOrder.get(orderId) ?? []) {
       // Only the owner's subscriptions follow an order (an admin may read any order, but
       // follows their own), and a version we already hold is a redelivery or a stale event.
@@ -157,6 +173,10 @@ export class SharedOrderReads {
         if (group.latest && version <= group.latest.version) continue;
         group.target = Math.max(group.target, version);
         group.heardDuringRead = Math.max(group.heardDuringRead, version);
+        // Bounded: a flood of forged versions must not grow the map without end.
+        if (committedAtMs !== undefined && group.committedAt.size < 64) {
+          group.committedAt.set(version, committedAtMs);
+        }
       }
       this.drain(group);
     }
@@ -242,6 +262,12 @@ export class SharedOrderReads {
   private send(group: ReadGroup, snapshot: OrderSnapshot): void {
     if (group.latest && snapshot.version <= group.latest.version) return;
     group.latest = snapshot;
+    const sentAt = Date.now();
+    for (const [version, committedAt] of group.committedAt) {
+      if (version > snapshot.version) continue;
+      if (version === snapshot.version) observeStage('read', committedAt, sentAt);
+      group.committedAt.delete(version);
+    }
     if (group.ahead && group.ahead.version <= snapshot.version) group.ahead = undefined;
     for (const sink of [...group.sinks]) sink.deliver(snapshot);
   }
