@@ -140,6 +140,7 @@ function childCpuSeconds(child: ChildProcess): number {
 }
 
 const STAGES = ['published', 'received', 'read'] as const;
+const READ_PHASES = ['queued', 'executing'] as const;
 
 async function main(): Promise<void> {
   const kafka = createKafka({
@@ -380,6 +381,10 @@ async function main(): Promise<void> {
     const stagesBefore = await Promise.all(
       STAGES.map((stage) => histogramBuckets(metricsUrl, stageName, `stage="${stage}"`)),
     );
+    const readName = 'gateway_subscription_read_seconds';
+    const readsBefore = await Promise.all(
+      READ_PHASES.map((phase) => histogramBuckets(metricsUrl, readName, `phase="${phase}"`)),
+    );
     const cpuBefore = {
       bench: process.cpuUsage(),
       gateway: childCpuSeconds(gatewayProcess),
@@ -419,6 +424,9 @@ async function main(): Promise<void> {
     const stagesAfter = await Promise.all(
       STAGES.map((stage) => histogramBuckets(metricsUrl, stageName, `stage="${stage}"`)),
     );
+    const readsAfter = await Promise.all(
+      READ_PHASES.map((phase) => histogramBuckets(metricsUrl, readName, `phase="${phase}"`)),
+    );
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show here
 
     const expected = SUBSCRIBERS * ROUNDS.length;
@@ -433,6 +441,12 @@ async function main(): Promise<void> {
       const [before, after] = [stagesBefore[i]!, stagesAfter[i]!];
       say(
         `    commit → ${stage.padEnd(10)}  p50 ${ms(bucketPercentile(before, after, 50))}  p99 ${ms(bucketPercentile(before, after, 99))}  (gateway histogram, per group and change)`,
+      );
+    }
+    for (const [i, phase] of READ_PHASES.entries()) {
+      const [before, after] = [readsBefore[i]!, readsAfter[i]!];
+      say(
+        `      a read ${phase.padEnd(10)}  p50 ${ms(bucketPercentile(before, after, 50))}  p99 ${ms(bucketPercentile(before, after, 99))}`,
       );
     }
     say(

@@ -5,7 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger, Viewer } from '@shop/shared';
 import { ORDER_VERSION_VARIABLE, VERSION_KEY } from './orderSelection';
 import type { SupergraphExecutor } from './orderStatusChanged';
-import { observeStage } from './stageMetrics';
+import { observeRead, observeStage } from './stageMetrics';
 
 /** One read of an order through the supergraph: the result to send, and the order's version. */
 export interface OrderSnapshot {
@@ -61,7 +61,7 @@ const reads = new Counter({
 
 const activeSubscriptions = new Gauge({
   name: 'gateway_order_subscriptions',
-  help: 'orderStatusChanged subscriptions currently listening on this gateway',
+  help: 'orderStatusChanged subscriptions listening on this gateway (counted once their first read answered: from then on no change is missed)',
 });
 
 const readGroups = new Gauge({
@@ -92,6 +92,8 @@ export class SharedOrderReads {
   private readonly groups = new Map<string, ReadGroup>();
   private readonly byOrder = new Map<string, Set<ReadGroup>>();
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Sinks counted by the gauge (see `listening`). */
+  private readonly counted = new WeakSet<SnapshotSink>();
   private stopped = false;
 
   constructor(
@@ -124,11 +126,11 @@ export class SharedOrderReads {
     }
     const joined = group;
     joined.sinks.add(sink);
-    activeSubscriptions.inc();
     return {
       group: joined,
       leave: () => {
-        if (joined.sinks.delete(sink)) activeSubscriptions.dec();
+        joined.sinks.delete(sink);
+        if (this.counted.delete(sink)) activeSubscriptions.dec();
         if (joined.sinks.size > 0 || this.groups.get(joined.key) !== joined) return;
         this.groups.delete(joined.key);
         readGroups.dec();
@@ -154,6 +156,19 @@ export class SharedOrderReads {
       this.drain(group);
     }
     return group.first.promise;
+  }
+
+  /**
+   * The sink's subscription has its starting point (its first read answered): counted by
+   * `gateway_order_subscriptions` from now on. Counting at `join` would count a subscription
+   * whose baseline is still being read, so a change committed meanwhile would become that
+   * baseline instead of a message, and a "everyone is listening" check (the benchmark's)
+   * would be wrong.
+   */
+  listening(sink: SnapshotSink): void {
+    if (this.counted.has(sink)) return;
+    this.counted.add(sink);
+    activeSubscriptions.inc();
   }
 
   /** An order changed (or may have): every group following it reads up to that version. */
@@ -282,7 +297,16 @@ export class SharedOrderReads {
     version: number | null,
   ): Promise<OrderSnapshot | ExecutionResult> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.limit(() => this.read(group, version));
+      const queuedAt = performance.now();
+      const outcome = await this.limit(async () => {
+        const startedAt = performance.now();
+        observeRead('queued', (startedAt - queuedAt) / 1000);
+        try {
+          return await this.read(group, version);
+        } finally {
+          observeRead('executing', (performance.now() - startedAt) / 1000);
+        }
+      });
       if (outcome.kind !== 'retry') return outcome.value;
       const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
       if (this.stopped || group.sinks.size === 0 || attempt >= 20) return outcome.value;
