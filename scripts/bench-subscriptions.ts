@@ -18,7 +18,8 @@
  * Chrome DevTools or speedscope). Everything runs on one machine; the figures describe it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -84,6 +85,62 @@ async function metric(metricsUrl: string, name: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
   return Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN);
 }
+
+/** Cumulative bucket counts of one histogram series: upper bound (s) → count. */
+async function histogramBuckets(
+  metricsUrl: string,
+  name: string,
+  label: string,
+): Promise<Map<number, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const buckets = new Map<number, number>();
+  for (const [, labels, count] of text.matchAll(
+    new RegExp(`^${name}_bucket\\{([^}]*)\\} ([0-9.e+]+)`, 'gm'),
+  )) {
+    if (!labels!.split(',').includes(label)) continue;
+    const le = /le="([^"]+)"/.exec(labels!)?.[1];
+    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
+  }
+  return buckets;
+}
+
+/**
+ * The p-th percentile of what a histogram observed between two scrapes, interpolated inside
+ * its bucket as Prometheus's histogram_quantile does: as precise as the buckets, no more.
+ */
+function bucketPercentile(before: Map<number, number>, after: Map<number, number>, p: number) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total === 0) return NaN;
+  const rank = (p / 100) * total;
+  let lower = 0;
+  let below = 0;
+  for (const [i, le] of bounds.entries()) {
+    const count = counts[i]!;
+    if (count >= rank) {
+      if (le === Infinity) return lower * 1000;
+      return (lower + ((le - lower) * (rank - below)) / Math.max(count - below, 1)) * 1000;
+    }
+    lower = le;
+    below = count;
+  }
+  return NaN;
+}
+
+/** CPU seconds (user + system) a child process has used so far, from /proc (Linux). */
+function childCpuSeconds(child: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+const STAGES = ['published', 'received', 'read'] as const;
+const READ_PHASES = ['queued', 'executing'] as const;
 
 async function main(): Promise<void> {
   const kafka = createKafka({
@@ -320,6 +377,20 @@ async function main(): Promise<void> {
     const heapAfter = await metric(metricsUrl, 'nodejs_heap_size_used_bytes');
 
     say(`fan-out: ${ROUNDS.length} rounds of ${ORDERS} status changes, with the same load beside…`);
+    const stageName = 'gateway_subscription_stage_seconds';
+    const stagesBefore = await Promise.all(
+      STAGES.map((stage) => histogramBuckets(metricsUrl, stageName, `stage="${stage}"`)),
+    );
+    const readName = 'gateway_subscription_read_seconds';
+    const readsBefore = await Promise.all(
+      READ_PHASES.map((phase) => histogramBuckets(metricsUrl, readName, `phase="${phase}"`)),
+    );
+    const cpuBefore = {
+      bench: process.cpuUsage(),
+      gateway: childCpuSeconds(gatewayProcess),
+      orders: childCpuSeconds(orders),
+    };
+    const fanOutStarted = performance.now();
     const fanOut = (async () => {
       for (const [round, status] of ROUNDS.entries()) {
         const ids = [...orderOf.values()];
@@ -343,6 +414,19 @@ async function main(): Promise<void> {
     })();
     const during = await backgroundLoad(fanOut, loadOrders.slice(110));
     await fanOut;
+    const fanOutSeconds = (performance.now() - fanOutStarted) / 1000;
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const cpu = {
+      bench: (benchCpu.user + benchCpu.system) / 1e6,
+      gateway: childCpuSeconds(gatewayProcess) - cpuBefore.gateway,
+      orders: childCpuSeconds(orders) - cpuBefore.orders,
+    };
+    const stagesAfter = await Promise.all(
+      STAGES.map((stage) => histogramBuckets(metricsUrl, stageName, `stage="${stage}"`)),
+    );
+    const readsAfter = await Promise.all(
+      READ_PHASES.map((phase) => histogramBuckets(metricsUrl, readName, `phase="${phase}"`)),
+    );
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show here
 
     const expected = SUBSCRIBERS * ROUNDS.length;
@@ -352,6 +436,27 @@ async function main(): Promise<void> {
     );
     say(
       `  change → message        p50 ${ms(percentile(latencies, 50))}  p99 ${ms(percentile(latencies, 99))}  max ${ms(percentile(latencies, 100))}`,
+    );
+    for (const [i, stage] of STAGES.entries()) {
+      const [before, after] = [stagesBefore[i]!, stagesAfter[i]!];
+      say(
+        `    commit → ${stage.padEnd(10)}  p50 ${ms(bucketPercentile(before, after, 50))}  p99 ${ms(bucketPercentile(before, after, 99))}  (gateway histogram, per group and change)`,
+      );
+    }
+    for (const [i, phase] of READ_PHASES.entries()) {
+      const [before, after] = [readsBefore[i]!, readsAfter[i]!];
+      say(
+        `      a read ${phase.padEnd(10)}  p50 ${ms(bucketPercentile(before, after, 50))}  p99 ${ms(bucketPercentile(before, after, 99))}`,
+      );
+    }
+    say(
+      `    commit → client      p50 ${ms(percentile(latencies, 50))}  p99 ${ms(percentile(latencies, 99))}  (measured by the clients)`,
+    );
+    say(
+      `  CPU during the fan-out  ${fanOutSeconds.toFixed(1)} s wall: gateway ${cpu.gateway.toFixed(1)} s, orders ${cpu.orders.toFixed(1)} s, benchmark clients and load ${cpu.bench.toFixed(1)} s; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
     );
     say(
       `  gateway memory          ${((rssAfter - rssBefore) / SUBSCRIBERS / 1024).toFixed(1)} KiB RSS, ${((heapAfter - heapBefore) / SUBSCRIBERS / 1024).toFixed(1)} KiB heap per subscriber`,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import { events, type Logger } from '@shop/shared';
+import { observeStage } from './stageMetrics';
 
 export interface OrderEventsFeed {
   /** Resolves once the consumer has fetched from its partitions: new events will be seen. */
@@ -10,8 +11,16 @@ export interface OrderEventsFeed {
 }
 
 export interface OrderEventHandlers {
-  /** An order changed: its id, owner and (V2 events) version after the change. */
-  changed: (orderId: string, userId: string, version: number | undefined) => void;
+  /**
+   * An order changed: its id, owner, (V2 events) version after the change, and when it was
+   * committed (epoch ms, for the per-stage latency metric).
+   */
+  changed: (
+    orderId: string,
+    userId: string,
+    version: number | undefined,
+    committedAtMs?: number,
+  ) => void;
   /** The consumer rejoined after an interruption: events may have been missed. */
   resync: () => void;
 }
@@ -66,6 +75,7 @@ export function startOrderEventsFeed(options: {
     await consumer.subscribe({ topic: options.topic, fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ message }) => {
+        const receivedAt = Date.now();
         let parsed: ReturnType<typeof events.OrderStatusChanged.safeParse>;
         try {
           parsed = events.OrderStatusChanged.safeParse(JSON.parse(message.value?.toString() ?? ''));
@@ -78,10 +88,14 @@ export function startOrderEventsFeed(options: {
           return;
         }
         const event = parsed.data;
+        const committedAt = Date.parse(event.occurredAt);
+        observeStage('published', committedAt, Number(message.timestamp));
+        observeStage('received', committedAt, receivedAt);
         options.handlers.changed(
           event.orderId,
           event.userId,
           event.version === 2 ? event.orderVersion : undefined,
+          committedAt,
         );
       },
     });

@@ -75,5 +75,6 @@ export async function subscribeToOrderStatus(
   }
   if (sinceVersion === undefined || sinceVersion === null) stream.baseline(current.version);
   else stream.deliver(current);
+  deps.reads.listening(stream);
   return stream;
 }

@@ -5,6 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Logger, Viewer } from '@shop/shared';
 import { ORDER_VERSION_VARIABLE, VERSION_KEY } from './orderSelection';
 import type { SupergraphExecutor } from './orderStatusChanged';
+import { observeRead, observeStage } from './stageMetrics';
 
 /** One read of an order through the supergraph: the result to send, and the order's version. */
 export interface OrderSnapshot {
@@ -38,6 +39,8 @@ interface ReadGroup extends ReadSpec {
   needCurrent: boolean;
   /** A current read newer than the next version to send: sent once the gap is filled. */
   ahead?: OrderSnapshot;
+  /** When each announced, not yet sent version was committed (epoch ms), for the stage metric. */
+  committedAt: Map<number, number>;
   /** The group's read loop, while it runs (at most one per group, so versions stay in order). */
   draining?: Promise<void>;
   /** For subscriptions that join before the first read has answered. */
@@ -58,7 +61,7 @@ const reads = new Counter({
 
 const activeSubscriptions = new Gauge({
   name: 'gateway_order_subscriptions',
-  help: 'orderStatusChanged subscriptions currently listening on this gateway',
+  help: 'orderStatusChanged subscriptions listening on this gateway (counted once their first read answered: from then on no change is missed)',
 });
 
 const readGroups = new Gauge({
@@ -89,6 +92,8 @@ export class SharedOrderReads {
   private readonly groups = new Map<string, ReadGroup>();
   private readonly byOrder = new Map<string, Set<ReadGroup>>();
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Sinks counted by the gauge (see `listening`). */
+  private readonly counted = new WeakSet<SnapshotSink>();
   private stopped = false;
 
   constructor(
@@ -104,7 +109,15 @@ export class SharedOrderReads {
     const key = JSON.stringify([spec.orderId, spec.viewer.userId, spec.query, spec.variables]);
     let group = this.groups.get(key);
     if (!group) {
-      group = { ...spec, key, sinks: new Set(), target: 0, heardDuringRead: 0, needCurrent: false };
+      group = {
+        ...spec,
+        key,
+        sinks: new Set(),
+        target: 0,
+        heardDuringRead: 0,
+        needCurrent: false,
+        committedAt: new Map(),
+      };
       this.groups.set(key, group);
       const ofOrder = this.byOrder.get(spec.orderId) ?? new Set();
       ofOrder.add(group);
@@ -113,11 +126,11 @@ export class SharedOrderReads {
     }
     const joined = group;
     joined.sinks.add(sink);
-    activeSubscriptions.inc();
     return {
       group: joined,
       leave: () => {
-        if (joined.sinks.delete(sink)) activeSubscriptions.dec();
+        joined.sinks.delete(sink);
+        if (this.counted.delete(sink)) activeSubscriptions.dec();
         if (joined.sinks.size > 0 || this.groups.get(joined.key) !== joined) return;
         this.groups.delete(joined.key);
         readGroups.dec();
@@ -145,8 +158,26 @@ export class SharedOrderReads {
     return group.first.promise;
   }
 
+  /**
+   * The sink's subscription has its starting point (its first read answered): counted by
+   * `gateway_order_subscriptions` from now on. Counting at `join` would count a subscription
+   * whose baseline is still being read, so a change committed meanwhile would become that
+   * baseline instead of a message, and a "everyone is listening" check (the benchmark's)
+   * would be wrong.
+   */
+  listening(sink: SnapshotSink): void {
+    if (this.counted.has(sink)) return;
+    this.counted.add(sink);
+    activeSubscriptions.inc();
+  }
+
   /** An order changed (or may have): every group following it reads up to that version. */
-  changed(orderId: string, userId: string, version: number | undefined): void {
+  changed(
+    orderId: string,
+    userId: string,
+    version: number | undefined,
+    committedAtMs?: number,
+  ): void {
     for (const group of this.byOrder.get(orderId) ?? []) {
       // Only the owner's subscriptions follow an order (an admin may read any order, but
       // follows their own), and a version we already hold is a redelivery or a stale event.
@@ -157,6 +188,10 @@ export class SharedOrderReads {
         if (group.latest && version <= group.latest.version) continue;
         group.target = Math.max(group.target, version);
         group.heardDuringRead = Math.max(group.heardDuringRead, version);
+        // Bounded: a flood of forged versions must not grow the map without end.
+        if (committedAtMs !== undefined && group.committedAt.size < 64) {
+          group.committedAt.set(version, committedAtMs);
+        }
       }
       this.drain(group);
     }
@@ -242,6 +277,12 @@ export class SharedOrderReads {
   private send(group: ReadGroup, snapshot: OrderSnapshot): void {
     if (group.latest && snapshot.version <= group.latest.version) return;
     group.latest = snapshot;
+    const sentAt = Date.now();
+    for (const [version, committedAt] of group.committedAt) {
+      if (version > snapshot.version) continue;
+      if (version === snapshot.version) observeStage('read', committedAt, sentAt);
+      group.committedAt.delete(version);
+    }
     if (group.ahead && group.ahead.version <= snapshot.version) group.ahead = undefined;
     for (const sink of [...group.sinks]) sink.deliver(snapshot);
   }
@@ -256,7 +297,16 @@ export class SharedOrderReads {
     version: number | null,
   ): Promise<OrderSnapshot | ExecutionResult> {
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.limit(() => this.read(group, version));
+      const queuedAt = performance.now();
+      const outcome = await this.limit(async () => {
+        const startedAt = performance.now();
+        observeRead('queued', (startedAt - queuedAt) / 1000);
+        try {
+          return await this.read(group, version);
+        } finally {
+          observeRead('executing', (performance.now() - startedAt) / 1000);
+        }
+      });
       if (outcome.kind !== 'retry') return outcome.value;
       const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
       if (this.stopped || group.sinks.size === 0 || attempt >= 20) return outcome.value;

@@ -57,7 +57,8 @@ export function orderSubscriptions(options: {
         ...options,
         logger,
         handlers: {
-          changed: (orderId, userId, version) => reads.changed(orderId, userId, version),
+          changed: (orderId, userId, version, committedAtMs) =>
+            reads.changed(orderId, userId, version, committedAtMs),
           resync: () => reads.resyncAll(),
         },
       });
