@@ -46,6 +46,22 @@ export function loadConfigOrExit<T>(load: () => T): T {
 }
 
 /** The documented local default (docs/design-decisions.md); fine on a laptop, refused in production. */
+/**
+ * Refuses a crash switch (a variable that makes the process SIGKILL itself at a named step, for
+ * the crash tests) unless NODE_ENV=test: a production process that could be told to kill itself
+ * mid-payment or mid-refund is a loaded gun.
+ */
+export function refuseCrashSwitchOutsideTests(
+  variable: string,
+  value: string | undefined,
+  nodeEnv: string | undefined,
+): void {
+  if (value === undefined || nodeEnv === 'test') return;
+  throw new ConfigError([
+    `${variable}: is a test-only crash switch, refused unless NODE_ENV=test (got NODE_ENV=${JSON.stringify(nodeEnv ?? null)})`,
+  ]);
+}
+
 export const LOCAL_JWT_SECRET = 'local-dev-secret-change-me-0123456789';
 
 /** Reusable variable types, so every service spells the same kind of value the same way. */

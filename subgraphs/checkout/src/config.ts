@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ConfigError,
+  refuseCrashSwitchOutsideTests,
   env,
   loadConfig,
   subgraphServerConfig,
@@ -88,12 +88,7 @@ export interface CheckoutConfig extends SubgraphServerConfig {
 
 export function loadCheckoutConfig(environment: NodeJS.ProcessEnv = process.env): CheckoutConfig {
   const c = loadConfig(shape, environment);
-  // A production process that could be told to kill itself mid-payment is a loaded gun.
-  if (c.CHECKOUT_CRASH_AT !== undefined && c.NODE_ENV !== 'test') {
-    throw new ConfigError([
-      `CHECKOUT_CRASH_AT: is a test-only crash switch, refused unless NODE_ENV=test (got NODE_ENV=${JSON.stringify(c.NODE_ENV ?? null)})`,
-    ]);
-  }
+  refuseCrashSwitchOutsideTests('CHECKOUT_CRASH_AT', c.CHECKOUT_CRASH_AT, c.NODE_ENV);
   const deadlines = {
     cartMs: c.CART_DEADLINE_MS,
     productMs: c.PRODUCT_DEADLINE_MS,

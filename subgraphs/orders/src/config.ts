@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ConfigError,
+  refuseCrashSwitchOutsideTests,
   env,
   loadConfig,
   subgraphServerConfig,
@@ -91,12 +91,7 @@ export interface OrdersConfig extends SubgraphServerConfig {
 
 export function loadOrdersConfig(environment: NodeJS.ProcessEnv = process.env): OrdersConfig {
   const c = loadConfig(shape, environment);
-  // A production process that could be told to kill itself mid-refund is a loaded gun.
-  if (c.ORDERS_CRASH_AT !== undefined && c.NODE_ENV !== 'test') {
-    throw new ConfigError([
-      `ORDERS_CRASH_AT: is a test-only crash switch, refused unless NODE_ENV=test (got NODE_ENV=${JSON.stringify(c.NODE_ENV ?? null)})`,
-    ]);
-  }
+  refuseCrashSwitchOutsideTests('ORDERS_CRASH_AT', c.ORDERS_CRASH_AT, c.NODE_ENV);
   return {
     ...subgraphServerConfig(c),
     postgresUrl: c.POSTGRES_URL,
