@@ -13,6 +13,8 @@
  *   cart     the cart page of a random one of the shoppers: five lines with product { name price }
  *   orders   order history with items → product: orders subgraph, then product (two hops)
  *   floor    the catalog page sent to the product subgraph directly: no gateway at all
+ *   orders-floor  the orders page (products as bare references) sent to the orders subgraph
+ *                 directly: the first hop of the orders shape without any gateway
  *
  * in BENCH_ROUNDS interleaved rounds after a warm-up (the order of the gateways rotates per
  * round, so drift on a busy machine weighs on each alike). Every response is checked: non-200
@@ -43,12 +45,14 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const ROOT = path.resolve(__dirname, '..');
 /**
- * Node flags for our gateway and the product subgraph only, e.g.
+ * Node flags for our gateway and the product and orders subgraphs only, e.g.
  * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` for the profile in docs/performance.md.
  */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_TARGETS=ours limits the gateways driven (a profile run needs only ours). */
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,stock,hive').split(',');
+/** BENCH_SHAPES=orders limits the shapes driven (a profile of one shape); the floor always runs. */
+const SHAPES = (process.env.BENCH_SHAPES ?? 'catalog,cart,orders').split(',');
 
 const CATALOG = `query CatalogPage { products(first: 20) { edges { node { id name description
   price { amount currencyCode } } } pageInfo { hasNextPage endCursor } } }`;
@@ -57,8 +61,12 @@ const CART = `query CartPage { cart { id totalQuantity subtotal { amount currenc
 const ORDERS = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
   items { quantity unitPrice { amount } product { id name price { amount } } } } } } }`;
 
-type Target = 'ours' | 'stock' | 'hive' | 'direct';
-type Shape = 'catalog' | 'cart' | 'orders' | 'floor';
+/** The orders page as the orders subgraph alone answers it: products as references only. */
+const ORDERS_DIRECT = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
+  items { quantity unitPrice { amount } product { id } } } } } }`;
+
+type Target = 'ours' | 'stock' | 'hive' | 'direct' | 'ordersDirect';
+type Shape = 'catalog' | 'cart' | 'orders' | 'floor' | 'orders-floor';
 
 interface Run {
   requests: number;
@@ -253,7 +261,7 @@ async function main(): Promise<void> {
       // on and is charged per request, but with a budget the benchmark does not exhaust.
       gateway: { ...quiet, RATE_LIMIT_POINTS: '1000000000' },
     },
-    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS },
+    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS, orders: NODE_FLAGS },
   });
   const children: ChildProcess[] = [];
   try {
@@ -272,6 +280,7 @@ async function main(): Promise<void> {
       stock: `http://127.0.0.1:${stockPort}/graphql`,
       hive: `http://127.0.0.1:${hivePort}/graphql`,
       direct: platform.subgraphUrls.product,
+      ordersDirect: platform.subgraphUrls.orders,
     };
     await waitForGraphql('stock @apollo/gateway', urls.stock, stock);
     await waitForGraphql(`Hive Gateway ${HIVE_GATEWAY_VERSION}`, urls.hive, hive);
@@ -280,12 +289,17 @@ async function main(): Promise<void> {
     const tokens = await seed(platform.gatewayUrl);
 
     const gateways = (['ours', 'stock', 'hive'] as Target[]).filter((t) => TARGETS.includes(t));
-    const shapes: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
+    const all: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
       { shape: 'catalog', query: CATALOG, tokens: null, targets: gateways },
       { shape: 'cart', query: CART, tokens, targets: gateways },
       { shape: 'orders', query: ORDERS, tokens, targets: gateways },
       { shape: 'floor', query: CATALOG, tokens: null, targets: ['direct'] },
+      // The first hop of the orders shape on its own: what the orders subgraph serves directly.
+      { shape: 'orders-floor', query: ORDERS_DIRECT, tokens, targets: ['ordersDirect'] },
     ];
+    const shapes = all.filter(
+      (s) => s.shape === 'floor' || SHAPES.includes(s.shape.replace('-floor', '')),
+    );
     log(`warm-up: ${WARMUP} s per target and shape`);
     for (const s of shapes)
       for (const t of s.targets) await measure(urls[t], s.query, s.tokens, WARMUP);
@@ -310,6 +324,7 @@ async function main(): Promise<void> {
       stock: 'stock @apollo/gateway',
       hive: `Hive Gateway ${HIVE_GATEWAY_VERSION}`,
       direct: 'product subgraph, direct',
+      ordersDirect: 'orders subgraph, direct',
     };
     log('');
     log(
@@ -317,7 +332,7 @@ async function main(): Promise<void> {
         'p50/p99 are the mean of the rounds',
     );
     log(
-      'shape    target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
+      'shape        target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
     );
     const floor = summarise(runs.get('floor/direct')!);
     for (const s of shapes) {
@@ -329,7 +344,7 @@ async function main(): Promise<void> {
           base ? `${(f.rps / base.rps).toFixed(2)}×` : '';
         log(
           [
-            s.shape.padEnd(8),
+            s.shape.padEnd(12),
             names[t].padEnd(26),
             f.rps.toFixed(0).padStart(6),
             f.p50.toFixed(1).padStart(9),
@@ -342,13 +357,14 @@ async function main(): Promise<void> {
         );
       }
     }
-    const ours = summarise(runs.get('catalog/ours')!);
+    const ours = runs.has('catalog/ours') ? summarise(runs.get('catalog/ours')!) : null;
     log('');
-    log(
-      `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +
-        `${(ours.p99 - floor.p99).toFixed(1)} ms at p99; ${((ours.rps / floor.rps) * 100).toFixed(0)}% ` +
-        'of the direct subgraph throughput',
-    );
+    if (ours)
+      log(
+        `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +
+          `${(ours.p99 - floor.p99).toFixed(1)} ms at p99; ${((ours.rps / floor.rps) * 100).toFixed(0)}% ` +
+          'of the direct subgraph throughput',
+      );
     const failures = [...runs.values()].flat().reduce((n, r) => n + r.non200 + r.graphqlErrors, 0);
     if (failures > 0) {
       log(`WARNING: ${failures} responses failed; the figures above count them as requests`);
