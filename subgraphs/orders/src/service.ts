@@ -77,6 +77,7 @@ export async function createOrdersService(
             deadLetterTopic: config.topics.checkoutEventsDlq,
             groupId: config.consumer.groupId,
             sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            partitionsConcurrently: config.consumer.partitionsConcurrently,
             maxAttempts: config.consumer.maxAttempts,
             retryBackoffMs: config.consumer.retryBackoffMs,
             retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
