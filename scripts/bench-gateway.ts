@@ -45,7 +45,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const ROOT = path.resolve(__dirname, '..');
 /**
- * Node flags for our gateway and the product and orders subgraphs only, e.g.
+ * Node flags for our gateway and the product, orders and cart subgraphs only, e.g.
  * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` for the profile in docs/performance.md.
  */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
       // on and is charged per request, but with a budget the benchmark does not exhaust.
       gateway: { ...quiet, RATE_LIMIT_POINTS: '1000000000' },
     },
-    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS, orders: NODE_FLAGS },
+    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS, orders: NODE_FLAGS, cart: NODE_FLAGS },
   });
   const children: ChildProcess[] = [];
   try {
