@@ -12,13 +12,29 @@
  *   checkouts/s and the p50/p99/max latency of the mutation (every one a full saga: cart and
  *   catalog snapshot, session insert, Reserve, Charge, Confirm, COMPLETED + outbox row);
  *   COMPLETED → event on the topic: the session's completedAt to the moment the consumer here
- *   received its CheckoutCompleted (relay woken by NOTIFY, Kafka produce, consumer fetch).
+ *   received its CheckoutCompleted (relay woken by NOTIFY, Kafka produce, consumer fetch);
+ *   checkout → order visible: from sending the mutation to the order's `createdAt` as an orders
+ *   subgraph (started here on that topic, with a database of its own) returns it for the
+ *   session (`CheckoutSession.order`, the shopper's own token): the shopper's wait from "Place
+ *   order" to the order in their history. `created_at` is PostgreSQL's now() in the inserting
+ *   transaction, which commits (and makes the order readable) right after; reading the time
+ *   back rather than polling each checkout keeps the measuring from loading the orders
+ *   subgraph (polling every 5 ms per checkout starved its consumer at concurrency 16).
  *
  * A hand-written load loop rather than autocannon: every request needs its own idempotency
  * key and token, and the latency wanted is per checkout. Everything runs on one machine in one
  * process, so the figures describe this setup, not a capacity estimate.
  */
-import { uniqueName } from '@shop/shared/src/testing';
+import {
+  createTestDatabase,
+  graphqlRequest,
+  infra,
+  TEST_JWT_SECRET,
+  testToken,
+  uniqueName,
+} from '@shop/shared/src/testing';
+import { loadOrdersConfig } from '../subgraphs/orders/src/config';
+import { createOrdersService } from '../subgraphs/orders/src/service';
 import { ms, percentile } from './benchStats';
 import {
   checkoutInput,
@@ -31,12 +47,18 @@ const USERS = Number(process.env.BENCH_USERS ?? 50);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
+/** The orders subgraph's view of checkouts: each one's order once its event has become one. */
+const ORDERS_OF_CHECKOUTS = `query ($r: [_Any!]!) {
+  _entities(representations: $r) { ... on CheckoutSession { id order { createdAt } } } }`;
 
 async function main(): Promise<void> {
-  process.stdout.write('starting product, cart, stubs, checkout and a topic consumer…\n');
+  process.stdout.write('starting product, cart, stubs, checkout, orders and a topic consumer…\n');
   const world = await startWorld({ inventorySeed: '1-30=10000000' });
+  let orders: Awaited<ReturnType<typeof startOrders>> | undefined;
   try {
     const checkout = await world.startCheckout({ RECOVERY_INTERVAL_MS: '5000' });
+    orders = await startOrders(world);
+    const ordersUrl = orders.graphqlUrl;
     const users = Array.from({ length: USERS }, () => uniqueName('bench'));
     for (const [i, user] of users.entries()) {
       await world.addToCart(user, String(1 + (i % 10)), 1);
@@ -48,6 +70,7 @@ async function main(): Promise<void> {
       const completedAt = new Map<string, number>();
       const statuses = new Map<string, number>();
       const latencies: number[] = [];
+      const sent = new Map<string, { user: string; at: number }>();
       let next = 0;
       async function worker(): Promise<void> {
         for (;;) {
@@ -55,6 +78,7 @@ async function main(): Promise<void> {
           if (n >= total) return;
           const user = users[n % users.length]!;
           const started = performance.now();
+          const sentAt = Date.now();
           const res = await submitCheckout(
             checkout.graphqlUrl,
             user,
@@ -64,7 +88,10 @@ async function main(): Promise<void> {
           const session = res.data?.checkout;
           const status = session?.status ?? `error:${res.errors?.[0]?.extensions?.code ?? 'none'}`;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          if (session?.completedAt) completedAt.set(session.id, Date.parse(session.completedAt));
+          if (session?.completedAt) {
+            completedAt.set(session.id, Date.parse(session.completedAt));
+            sent.set(session.id, { user, at: sentAt });
+          }
         }
       }
       const started = performance.now();
@@ -79,7 +106,19 @@ async function main(): Promise<void> {
         .map(([id, at]) => world.eventsFor(id)[0]!.receivedAt - at)
         .sort((a, b) => a - b);
       latencies.sort((a, b) => a - b);
-      return { total, concurrency, seconds, statuses, latencies, eventLags };
+      const created = await ordersCreatedAt(ordersUrl, sent);
+      const orderLags = [...created].map(([id, at]) => at - sent.get(id)!.at).sort((a, b) => a - b);
+      const ordersMissing = sent.size - created.size;
+      return {
+        total,
+        concurrency,
+        seconds,
+        statuses,
+        latencies,
+        eventLags,
+        orderLags,
+        ordersMissing,
+      };
     }
 
     process.stdout.write(`warming up with ${WARMUP} checkouts…\n`);
@@ -97,22 +136,102 @@ async function main(): Promise<void> {
     process.stdout.write('\ncheckout benchmark (payment delay 0)\n');
     process.stdout.write(
       `  ${'run'.padEnd(16)} ${'checkouts/s'.padStart(11)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}` +
-        ` ${'event p50'.padStart(10)} ${'event p99'.padStart(10)}  outcomes\n`,
+        ` ${'event p50'.padStart(10)} ${'event p99'.padStart(10)}` +
+        ` ${'order p50'.padStart(10)} ${'order p99'.padStart(10)}  outcomes\n`,
     );
     for (const r of [baseline, loaded]) {
       process.stdout.write(
         `  ${`concurrency ${r.concurrency}`.padEnd(16)} ${throughput(r).toFixed(1).padStart(11)}` +
           ` ${ms(percentile(r.latencies, 50)).padStart(10)} ${ms(percentile(r.latencies, 99)).padStart(10)}` +
           ` ${ms(percentile(r.eventLags, 50)).padStart(10)} ${ms(percentile(r.eventLags, 99)).padStart(10)}` +
-          `  ${[...r.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}\n`,
+          ` ${ms(percentile(r.orderLags, 50)).padStart(10)} ${ms(percentile(r.orderLags, 99)).padStart(10)}` +
+          `  ${[...r.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}` +
+          `${r.ordersMissing ? `; ${r.ordersMissing} orders not visible within 60 s` : ''}\n`,
       );
     }
     process.stdout.write(
       `  throughput at concurrency ${CONCURRENCY} is ${(throughput(loaded) / throughput(baseline)).toFixed(2)}× the one-at-a-time baseline\n` +
-        '  (event = COMPLETED → CheckoutCompleted received from the topic)\n',
+        '  (event = COMPLETED → CheckoutCompleted received from the topic;\n' +
+        `   order = checkout sent → the order's createdAt, as the orders subgraph returns it)\n`,
     );
   } finally {
+    await orders?.stop();
     await world.stop();
+  }
+}
+
+/**
+ * An orders subgraph consuming the world's checkout topic, as in production, on a database and
+ * order-events topic of its own; cancellations are not exercised, so its refunds consumer is off.
+ */
+async function startOrders(world: Awaited<ReturnType<typeof startWorld>>) {
+  const db = await createTestDatabase('bench_orders');
+  const orderEvents = uniqueName('order-events-bench');
+  const admin = world.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic: orderEvents, numPartitions: 3 }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const service = await createOrdersService(
+    loadOrdersConfig({
+      PORT: '0',
+      LOG_LEVEL: 'error',
+      JWT_SECRET: TEST_JWT_SECRET,
+      POSTGRES_URL: db.url,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      CHECKOUT_EVENTS_TOPIC: world.topic,
+      CHECKOUT_EVENTS_DLQ_TOPIC: `${orderEvents}-checkout-dlq`,
+      ORDER_EVENTS_TOPIC: orderEvents,
+      CONSUMER_GROUP: uniqueName('orders-bench'),
+      REFUNDS_CONSUMER_ENABLED: 'false',
+    }),
+  );
+  return {
+    graphqlUrl: service.graphqlUrl,
+    async stop() {
+      await service.stop();
+      const a = world.kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [orderEvents] }).catch(() => undefined);
+      await a.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * When each checkout's order was created (epoch ms), read through the orders subgraph with the
+ * shopper's own token: one request per shopper every 200 ms until every order is there or a
+ * minute has passed (an order still missing then is counted and printed: it is a finding).
+ */
+async function ordersCreatedAt(
+  ordersUrl: string,
+  sent: Map<string, { user: string; at: number }>,
+): Promise<Map<string, number>> {
+  const created = new Map<string, number>();
+  const deadline = Date.now() + 60_000;
+  const tokens = new Map<string, string>();
+  for (;;) {
+    const waiting = new Map<string, string[]>();
+    for (const [id, { user }] of sent)
+      if (!created.has(id)) waiting.set(user, [...(waiting.get(user) ?? []), id]);
+    if (waiting.size === 0 || Date.now() > deadline) return created;
+    for (const [user, ids] of waiting) {
+      if (!tokens.has(user)) tokens.set(user, await testToken(user));
+      const res = await graphqlRequest<{
+        _entities: ({ id: string; order: { createdAt: string } | null } | null)[];
+      }>(
+        ordersUrl,
+        ORDERS_OF_CHECKOUTS,
+        { r: ids.map((id) => ({ __typename: 'CheckoutSession', id })) },
+        tokens.get(user),
+      );
+      for (const entity of res.data?._entities ?? [])
+        if (entity?.order) created.set(entity.id, Date.parse(entity.order.createdAt));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

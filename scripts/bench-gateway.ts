@@ -13,6 +13,8 @@
  *   cart     the cart page of a random one of the shoppers: five lines with product { name price }
  *   orders   order history with items → product: orders subgraph, then product (two hops)
  *   floor    the catalog page sent to the product subgraph directly: no gateway at all
+ *   orders-floor  the orders page (products as bare references) sent to the orders subgraph
+ *                 directly: the first hop of the orders shape without any gateway
  *
  * in BENCH_ROUNDS interleaved rounds after a warm-up (the order of the gateways rotates per
  * round, so drift on a busy machine weighs on each alike). Every response is checked: non-200
@@ -63,6 +65,8 @@ const ROOT = path.resolve(__dirname, '..');
  * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` for the profile in docs/performance.md.
  */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/** BENCH_SHAPES=orders limits the shapes driven (a profile of one shape); the floor always runs. */
+const SHAPES = (process.env.BENCH_SHAPES ?? 'catalog,cart,orders').split(',');
 /** BENCH_TARGETS=ours limits the gateways driven (a profile run needs only ours). */
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,stock,hive').split(',');
 /** `edge`: our gateway with its protections on against the same gateway with them off. */
@@ -90,8 +94,12 @@ const CART = `query CartPage { cart { id totalQuantity subtotal { amount currenc
 const ORDERS = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
   items { quantity unitPrice { amount } product { id name price { amount } } } } } } }`;
 
-type Target = 'ours' | 'stock' | 'hive' | 'direct' | 'on' | 'off';
-type Shape = 'catalog' | 'cart' | 'orders' | 'floor';
+/** The orders page as the orders subgraph alone answers it: products as references only. */
+const ORDERS_DIRECT = `query OrderHistory { orders(first: 10) { edges { node { id status total { amount }
+  items { quantity unitPrice { amount } product { id } } } } } }`;
+
+type Target = 'ours' | 'stock' | 'hive' | 'direct' | 'ordersDirect' | 'on' | 'off';
+type Shape = 'catalog' | 'cart' | 'orders' | 'floor' | 'orders-floor';
 
 const measure = (url: string, query: string, tokens: string[] | null, seconds: number) =>
   measureOnce({ url, query, tokens, seconds, connections: CONNECTIONS });
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
       // on and is charged per request, but with a budget the benchmark does not exhaust.
       gateway: { ...quiet, RATE_LIMIT_POINTS: '1000000000' },
     },
-    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS },
+    nodeFlags: { gateway: NODE_FLAGS, product: NODE_FLAGS, orders: NODE_FLAGS, cart: NODE_FLAGS },
   });
   const children: ChildProcess[] = [];
   try {
@@ -223,6 +231,7 @@ async function main(): Promise<void> {
       stock: `http://127.0.0.1:${stockPort}/graphql`,
       hive: `http://127.0.0.1:${hivePort}/graphql`,
       direct: platform.subgraphUrls.product,
+      ordersDirect: platform.subgraphUrls.orders,
       on: '',
       off: '',
     };
@@ -276,12 +285,17 @@ async function main(): Promise<void> {
     const gateways: Target[] = EDGE_MODE
       ? ['on', 'off']
       : (['ours', 'stock', 'hive'] as Target[]).filter((t) => TARGETS.includes(t));
-    const shapes: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
+    const all: { shape: Shape; query: string; tokens: string[] | null; targets: Target[] }[] = [
       { shape: 'catalog', query: CATALOG, tokens: null, targets: gateways },
       { shape: 'cart', query: CART, tokens, targets: gateways },
       { shape: 'orders', query: ORDERS, tokens, targets: gateways },
       { shape: 'floor', query: CATALOG, tokens: null, targets: ['direct'] },
+      // The first hop of the orders shape on its own: what the orders subgraph serves directly.
+      { shape: 'orders-floor', query: ORDERS_DIRECT, tokens, targets: ['ordersDirect'] },
     ];
+    const shapes = all.filter(
+      (s) => s.shape === 'floor' || SHAPES.includes(s.shape.replace('-floor', '')),
+    );
     log(`warm-up: ${WARMUP} s per target and shape`);
     for (const s of shapes)
       for (const t of s.targets) await measure(urls[t], s.query, s.tokens, WARMUP);
@@ -306,6 +320,7 @@ async function main(): Promise<void> {
       stock: 'stock @apollo/gateway',
       hive: `Hive Gateway ${HIVE_GATEWAY_VERSION}`,
       direct: 'product subgraph, direct',
+      ordersDirect: 'orders subgraph, direct',
       on: 'ours, protections on',
       off: 'ours, protections off',
     };
@@ -315,7 +330,7 @@ async function main(): Promise<void> {
         'p50/p99 are the mean of the rounds',
     );
     log(
-      'shape    target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
+      'shape        target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
     );
     const floor = summarise(runs.get('floor/direct')!);
     for (const s of shapes) {
@@ -327,7 +342,7 @@ async function main(): Promise<void> {
           base ? `${(f.rps / base.rps).toFixed(2)}×` : '';
         log(
           [
-            s.shape.padEnd(8),
+            s.shape.padEnd(12),
             names[t].padEnd(26),
             f.rps.toFixed(0).padStart(6),
             f.p50.toFixed(1).padStart(9),
@@ -348,13 +363,15 @@ async function main(): Promise<void> {
         log(`${s.shape}: protections on serve ${(on.rps / off.rps).toFixed(2)}× the req/s of off`);
       }
     }
-    const ours = summarise(runs.get(`catalog/${EDGE_MODE ? 'on' : 'ours'}`)!);
+    const catalogRuns = runs.get(`catalog/${EDGE_MODE ? 'on' : 'ours'}`);
+    const ours = catalogRuns ? summarise(catalogRuns) : null;
     log('');
-    log(
-      `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +
-        `${(ours.p99 - floor.p99).toFixed(1)} ms at p99; ${((ours.rps / floor.rps) * 100).toFixed(0)}% ` +
-        'of the direct subgraph throughput',
-    );
+    if (ours)
+      log(
+        `gateway overhead on the catalog page: ${(ours.p50 - floor.p50).toFixed(1)} ms at p50, ` +
+          `${(ours.p99 - floor.p99).toFixed(1)} ms at p99; ${((ours.rps / floor.rps) * 100).toFixed(0)}% ` +
+          'of the direct subgraph throughput',
+      );
     const failures = [...runs.values()].flat().reduce((n, r) => n + r.non200 + r.graphqlErrors, 0);
     if (failures > 0) {
       log(`WARNING: ${failures} responses failed; the figures above count them as requests`);

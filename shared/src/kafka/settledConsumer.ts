@@ -14,6 +14,14 @@ export interface SettledConsumerOptions<T> extends SettlePolicy<T> {
   groupId: string;
   /** Group session timeout (default 30 s); heartbeats go at a tenth of it. */
   sessionTimeoutMs?: number;
+  /**
+   * How many of this member's partitions are handled at once (kafkajs
+   * `partitionsConsumedConcurrently`, default 1). Messages of one partition stay strictly in
+   * order and each offset is still committed after its own message; only different partitions
+   * (different keys) overlap, so use more than 1 only where handlers of different keys may run
+   * side by side.
+   */
+  partitionsConcurrently?: number;
   /** Called once per settled message: `ignored`, `dead_lettered`, or what handle returned. */
   onOutcome?: (outcome: string) => void;
   onRetry?: (cause: RetryCause) => void;
@@ -162,6 +170,7 @@ export async function startSettledConsumer<T>(
   }
   await consumer.run({
     autoCommit: false,
+    partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
     eachMessage: async (payload) => {
       // Counted before the commit: if the commit fails, the redelivery counts as a duplicate.
       options.onOutcome?.(await settle(payload));

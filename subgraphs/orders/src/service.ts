@@ -19,6 +19,7 @@ import {
 import type { OrdersConfig } from './config';
 import { CancellationStore } from './data/cancellationStore';
 import { MIGRATIONS_DIR } from './data/migrations';
+import { openOrderReads } from './data/orderReads';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
 import { startCheckoutEventsConsumer } from './events/checkoutEventsConsumer';
@@ -58,7 +59,8 @@ export async function createOrdersService(
     await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
-  const store = new OrderStore(prisma, config.topics.orderEvents);
+  const reads = openOrderReads(config.postgresUrl);
+  const store = new OrderStore(prisma, config.topics.orderEvents, reads);
   const cancellations = new CancellationStore(prisma, store, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
@@ -75,6 +77,7 @@ export async function createOrdersService(
             deadLetterTopic: config.topics.checkoutEventsDlq,
             groupId: config.consumer.groupId,
             sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+            partitionsConcurrently: config.consumer.partitionsConcurrently,
             maxAttempts: config.consumer.maxAttempts,
             retryBackoffMs: config.consumer.retryBackoffMs,
             retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
@@ -155,6 +158,7 @@ export async function createOrdersService(
       await relay?.stop();
       payment.close();
       inventory.close();
+      await reads.close();
       await prisma.$disconnect();
     },
   };

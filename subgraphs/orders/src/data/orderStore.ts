@@ -4,6 +4,7 @@ import type { Order, OrderItem, OrderVersion } from '../__generated__/prisma/cli
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
 import type { OrderCursor } from '../domain/orderCursor';
+import type { OrderReads } from './orderReads';
 import type { OrdersPrisma } from './prismaClient';
 
 /** An `orders` row as Prisma returns it: the parent object of every Order resolver. */
@@ -65,6 +66,8 @@ export class OrderStore {
   constructor(
     private readonly prisma: OrdersPrisma,
     private readonly orderEventsTopic: string,
+    /** The order-history reads without Prisma (orderReads.ts); the service always passes them. */
+    private readonly reads?: OrderReads,
   ) {}
 
   /**
@@ -176,6 +179,7 @@ export class OrderStore {
    * Returns up to `limit` rows; ask for one more than you show to learn whether a page follows.
    */
   listForUser(userId: string, limit: number, after?: OrderCursor): Promise<OrderRow[]> {
+    if (this.reads) return this.reads.listForUser(userId, limit, after);
     const where: Prisma.OrderWhereInput = after
       ? {
           userId,
@@ -194,6 +198,7 @@ export class OrderStore {
 
   /** The items of several orders in checkout order (batched by a DataLoader). */
   itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemRow[]> {
+    if (this.reads) return this.reads.itemsOfOrders(orderIds);
     return this.prisma.orderItem.findMany({
       where: { orderId: { in: [...orderIds] } },
       orderBy: [{ orderId: 'asc' }, { position: 'asc' }],

@@ -14,6 +14,8 @@ export interface CheckoutEventsConsumerOptions {
   groupId: string;
   /** Group session timeout (default 30 s); heartbeats go at a tenth of it. */
   sessionTimeoutMs?: number;
+  /** Partitions handled side by side (CONSUMER_PARTITIONS_CONCURRENTLY); one partition stays in order. */
+  partitionsConcurrently?: number;
   /** Attempts for a failure that is neither an outage nor a poison message; then dead-letter. */
   maxAttempts: number;
   retryBackoffMs: number;
