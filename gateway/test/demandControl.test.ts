@@ -65,6 +65,25 @@ describe('demand control through the gateway', () => {
     expect(proxy.requests()).toBe(before);
   });
 
+  it('counts the product fields of the cart page in its _entities fetch, per cart item', async () => {
+    // Plan-level: cart fetch cart 1 + 10 items × (item 1 + product key 1) = 21, plus the
+    // product _entities fetch: 10 representations × (Product 1 + price 1) = 20; total 41.
+    // The operation-level figure was 31, which a COST_MAX of 40 let through.
+    const gw = await gateway({ COST_MAX: '40' });
+    const before = proxy.requests();
+    const res = await post(
+      gw.url,
+      '{ cart { items { quantity product { name price { amount } } } } }',
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+      'cost.estimated': 41,
+      'cost.max': 40,
+    });
+    expect(proxy.requests()).toBe(before);
+  });
+
   it('refuses the two-thousand-alias products(first: 100) flood with the default limits', async () => {
     const gw = await gateway({});
     const flood = Array.from(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { QueryPlanner } from '@apollo/query-planner';
 import { getOperationAST, parse } from 'graphql';
 import { CostEstimator } from './demandControl';
 
@@ -44,10 +45,44 @@ describe('CostEstimator on the shop supergraph', () => {
     ).toBe(20);
   });
 
-  it('multiplies nested lists', () => {
-    // orders 1 + 3 × (edge 1 + order 1 + 10 items × (item 1 + product 1))
+  it('multiplies nested lists, and counts the product entity fetch per representation', () => {
+    // Operation-level this was 67; the plan has two fetches:
+    // orders fetch: orders 1 + 3 × (edge 1 + order 1 + 10 items × (item 1 + product key 1)) = 67
+    // product _entities at orders.edges.@.node.items.@.product: 3 edges × 10 items = 30
+    //   representations × (Product 1 + name 0) = 30
     expect(
       cost('{ orders(first: 3) { edges { node { id items { quantity product { name } } } } } }'),
-    ).toBe(67);
+    ).toBe(97);
+  });
+
+  it('scores the cart page over its cart and product fetches', () => {
+    // Operation-level: cart 1 + 10 items × (item 1 + product 1 + price 1) = 31.
+    // cart fetch: cart 1 + 10 × (item 1 + product key 1) = 21
+    // product _entities at cart.items.@.product: 10 representations × (Product 1 + price 1) = 20
+    expect(cost('{ cart { items { quantity product { name price { amount } } } } }')).toBe(41);
+  });
+
+  it('plans a distinct operation once and sizes each request from its variables', () => {
+    const planned = jest.spyOn(QueryPlanner.prototype, 'buildQueryPlan');
+    try {
+      const query =
+        'query History($n: Int) { orders(first: $n) { edges { node { items { product { name } } } } } }';
+      // orders 1 + n × (edge 1 + order 1 + 10 × (item 1 + product 1)) + n × 10 × Product 1
+      expect(cost(query, { n: 3 })).toBe(1 + 3 * 22 + 30);
+      expect(cost(query, { n: 5 })).toBe(1 + 5 * 22 + 50);
+      expect(planned).toHaveBeenCalledTimes(1);
+    } finally {
+      planned.mockRestore();
+    }
+  });
+
+  it('counts a conditional entity fetch only when its condition holds', () => {
+    const query =
+      'query($p: Boolean!) { cart { items { quantity product @include(if: $p) { name } } } }';
+    // The cart fetch is scored with its selection as written (the static estimate does not
+    // evaluate @include, as before): cart 1 + 10 × (item 1 + product key 1) = 21. The product
+    // fetch sits under a Condition node: 0 when $p is false, 10 × Product 1 when true.
+    expect(cost(query, { p: false })).toBe(21);
+    expect(cost(query, { p: true })).toBe(31);
   });
 });

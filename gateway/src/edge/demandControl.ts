@@ -8,6 +8,7 @@ import {
   isNonNullType,
   Kind,
   parse,
+  print,
   valueFromASTUntyped,
   type ConstDirectiveNode,
   type DocumentNode,
@@ -20,6 +21,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type PlanNode, type ResponsePath } from '@apollo/query-planner';
 import { EdgeErrorCode } from '@shop/shared';
 import { edgeMetrics } from './metrics';
 
@@ -31,39 +34,191 @@ import { edgeMetrics } from './metrics';
  * else the configured default list size; `sizedFields` move that size onto the named child
  * fields (a connection's `edges`).
  *
- * The estimate is computed on the operation against the supergraph, whose fields carry the
- * subgraphs' `@cost`/`@listSize`. What the planner adds to fetches (entity keys, `__typename`)
- * is scalars, which cost 0, and no field here uses `@requires`; but an object split across
- * subgraphs is counted once, where the Router's per-fetch sum may count it in the parent fetch
- * and in the `_entities` fetch, so this is a lower bound of the plan-level figure. The gateway
- * has no plan hook that runs before execution without planning twice (issue #9 keeps it open).
+ * Like the Router, the estimate is the sum over the query plan's fetches ("the costs of the
+ * sub-requests that it plans to send to your subgraphs"), scored against the supergraph, whose
+ * fields carry the subgraphs' `@cost`/`@listSize`:
+ * - a root fetch is scored like an operation by the rules above;
+ * - an entity fetch (`_entities` under a Flatten node) costs (estimated representations) ×
+ *   (1 for the entity object + its selection), the representations being the product of the
+ *   list sizes along the Flatten path, read from the client's operation at those response
+ *   keys with the same rules (`orders(first: 10) { edges { node { items` → 10 × default).
+ * So an object split across subgraphs counts in the parent fetch (as its key) and again in
+ * the `_entities` fetch. Condition nodes follow the request's variables; Defer nodes count
+ * both parts.
+ *
+ * The plan is built with @apollo/query-planner, once per distinct operation (a bounded cache),
+ * before any subgraph is called; the gateway's own planner and plan cache are private, so a
+ * distinct operation is planned twice (here and in the gateway), a request never is.
  *
  * Hand-written: Apollo implements this only in the (Rust) Router; no JavaScript package scores
  * the federation cost directives.
  */
 export class CostEstimator {
   private readonly schema: GraphQLSchema;
+  private readonly supergraph: Supergraph;
+  private readonly planner: QueryPlanner;
+  private readonly plans: BoundedCache<PlanNode | undefined>;
 
   constructor(
     supergraphSdl: string,
     private readonly defaultListSize: number,
+    planCacheSize = 500,
   ) {
     this.schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+    this.supergraph = Supergraph.build(supergraphSdl);
+    this.planner = new QueryPlanner(this.supergraph);
+    this.plans = new BoundedCache(planCacheSize);
   }
 
+  /**
+   * The plan-level estimate. `source` (the request's text) keys the plan cache; without it
+   * the printed document does.
+   */
   estimate(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: Record<string, unknown> = {},
+    source?: string,
   ): number {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of document.definitions) {
-      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-    }
+    const fragments = fragmentsOf(document);
+    const scorer = new Scorer(this.schema, fragments, variables, this.defaultListSize);
+    const plan = this.plan(document, operation, source);
+    if (!plan) return this.operationCost(scorer, operation);
+    return new PlanScorer(this, scorer, operation, variables).node(plan);
+  }
+
+  /** The operation-level figure: the estimate of one fetch, or of an operation that has no plan. */
+  operationCost(scorer: Scorer, operation: OperationDefinitionNode): number {
     const root = this.schema.getRootType(operation.operation);
     if (!root) return 0;
-    const scorer = new Scorer(this.schema, fragments, variables, this.defaultListSize);
     return scorer.selectionSet(operation.selectionSet, root, operation.operation === 'mutation');
+  }
+
+  /** Entity fetches select inline fragments on the entity types, found from the query root. */
+  get queryType(): GraphQLCompositeType | undefined {
+    return this.schema.getQueryType() ?? undefined;
+  }
+
+  private plan(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    source: string | undefined,
+  ): PlanNode | undefined {
+    const name = operation.name?.value;
+    const key = `${name ?? ''}\n${source ?? print(document)}`;
+    if (this.plans.has(key)) return this.plans.get(key);
+    let node: PlanNode | undefined;
+    try {
+      const planned = this.planner.buildQueryPlan(
+        operationFromDocument(this.supergraph.schema, document, {
+          operationName: name,
+          validate: false,
+        }),
+      );
+      const root = planned.node;
+      // A subscription's plan is its primary fetch followed by the rest of each event's plan.
+      node =
+        root?.kind === 'Subscription'
+          ? { kind: 'Sequence', nodes: root.rest ? [root.primary, root.rest] : [root.primary] }
+          : root;
+    } catch {
+      // The gateway will refuse what cannot be planned; score the operation as it stands.
+      node = undefined;
+    }
+    this.plans.set(key, node);
+    return node;
+  }
+}
+
+/**
+ * An LRU of bounded size: a Map iterates in insertion order, so re-inserting on a hit keeps
+ * the oldest entry first. Hand-written because the lru-cache hoisted in node_modules is v5
+ * without types, and ten lines do not justify a new dependency.
+ */
+class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    this.entries.delete(key);
+    this.entries.set(key, value as V);
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  }
+  return fragments;
+}
+
+/** Sums a plan's fetches for one request (its variables decide Condition nodes and sizes). */
+class PlanScorer {
+  constructor(
+    private readonly estimator: CostEstimator,
+    private readonly client: Scorer,
+    private readonly operation: OperationDefinitionNode,
+    private readonly variables: Record<string, unknown>,
+  ) {}
+
+  node(node: PlanNode | undefined, path: ResponsePath = []): number {
+    if (!node) return 0;
+    switch (node.kind) {
+      case 'Sequence':
+      case 'Parallel':
+        return node.nodes.reduce((sum, n) => sum + this.node(n, path), 0);
+      case 'Flatten':
+        return this.node(node.node, node.path);
+      case 'Condition':
+        return this.node(this.variables[node.condition] ? node.ifClause : node.elseClause, path);
+      case 'Defer':
+        return (
+          this.node(node.primary.node, path) +
+          node.deferred.reduce((sum, d) => sum + this.node(d.node, path), 0)
+        );
+      case 'Fetch': {
+        const document = node.operationDocumentNode ?? parse(node.operation);
+        const operation = document.definitions.find(
+          (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+        );
+        if (!operation) return 0;
+        const scorer = new Scorer(
+          this.client.schemaOf(),
+          fragmentsOf(document),
+          this.variables,
+          this.client.defaultSize(),
+        );
+        const entities = operation.selectionSet.selections.find(
+          (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === '_entities',
+        );
+        const query = this.estimator.queryType;
+        if (!entities?.selectionSet || !query) {
+          return this.estimator.operationCost(scorer, operation);
+        }
+        const perEntity = 1 + scorer.selectionSet(entities.selectionSet, query, false);
+        return this.representations(path) * perEntity;
+      }
+    }
+  }
+
+  /** The product of the list sizes along a Flatten path, from the client's operation. */
+  private representations(path: ResponsePath): number {
+    const root = this.client.schemaOf().getRootType(this.operation.operation);
+    if (!root) return 1;
+    return this.client.pathSize(this.operation.selectionSet, root, path);
   }
 }
 
@@ -74,6 +229,75 @@ class Scorer {
     private readonly variables: Record<string, unknown>,
     private readonly defaultListSize: number,
   ) {}
+
+  schemaOf(): GraphQLSchema {
+    return this.schema;
+  }
+
+  defaultSize(): number {
+    return this.defaultListSize;
+  }
+
+  /**
+   * How many objects a response path reaches: each list field on it multiplies by its size
+   * (the same rules as a list's cost); `@` and indexes step into a list already counted, and a
+   * `|[Type]` suffix (a type condition in plan paths) is not part of the response key.
+   */
+  pathSize(set: SelectionSetNode, parent: GraphQLCompositeType, path: ResponsePath): number {
+    let count = 1;
+    let selections: SelectionSetNode | undefined = set;
+    let type: GraphQLCompositeType = parent;
+    let sized: { fields: string[]; size: number } | undefined;
+    for (const segment of path) {
+      if (typeof segment === 'number') continue;
+      const key = segment.split('|')[0] ?? segment;
+      if (key === '@' || !selections) continue;
+      const found = this.fieldAt(selections, type, key);
+      if (!found) break;
+      const { node, parent: owner } = found;
+      if (!('getFields' in owner)) break;
+      const definition = owner.getFields()[node.name.value];
+      if (!definition) break;
+      const listSize = directiveArgs(definition.astNode?.directives, 'listSize');
+      const size = this.listSize(node, definition, listSize) ?? this.defaultListSize;
+      if (isList(definition.type)) {
+        count *= sized?.fields.includes(node.name.value) ? sized.size : size;
+      }
+      const sizedFields = listSize?.sizedFields as string[] | undefined;
+      sized = sizedFields ? { fields: sizedFields, size } : undefined;
+      const next = getNamedType(definition.type);
+      if (!isCompositeType(next)) break;
+      type = next;
+      selections = node.selectionSet;
+    }
+    return count;
+  }
+
+  /** The field selected at a response key, through fragments, with the type it is selected on. */
+  private fieldAt(
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    key: string,
+  ): { node: FieldNode; parent: GraphQLCompositeType } | undefined {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if ((selection.alias ?? selection.name).value === key) return { node: selection, parent };
+        continue;
+      }
+      const fragment =
+        selection.kind === Kind.INLINE_FRAGMENT
+          ? selection
+          : this.fragments.get(selection.name.value);
+      if (!fragment) continue;
+      const condition = fragment.typeCondition
+        ? this.schema.getType(fragment.typeCondition.name.value)
+        : parent;
+      const type = condition && isCompositeType(condition) ? condition : parent;
+      const found = this.fieldAt(fragment.selectionSet, type, key);
+      if (found) return found;
+    }
+    return undefined;
+  }
 
   selectionSet(
     set: SelectionSetNode,
@@ -195,8 +419,9 @@ export function checkCost(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
+  source?: string,
 ): number {
-  const estimated = estimator.estimate(document, operation, variables);
+  const estimated = estimator.estimate(document, operation, variables, source);
   edgeMetrics.estimatedCost.observe(estimated);
   if (estimated > max) {
     throw new GraphQLError(

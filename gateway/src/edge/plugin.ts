@@ -38,6 +38,7 @@ export function edgePlugin(checks: EdgeChecks): ApolloServerPlugin<GatewayContex
               document,
               operation,
               request.variables ?? {},
+              source,
             );
             estimates.set(contextValue, cost);
             if (checks.rateLimiter && contextValue.clientIp !== undefined) {
