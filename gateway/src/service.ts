@@ -196,7 +196,11 @@ export async function createGateway(
           maxTokens: config.GATEWAY_MAX_TOKENS,
           maxDirectives: config.GATEWAY_MAX_DIRECTIVES,
         },
-        estimator: new CostEstimator(supergraphSdl, config.COST_DEFAULT_LIST_SIZE),
+        estimator: new CostEstimator(
+          supergraphSdl,
+          config.COST_DEFAULT_LIST_SIZE,
+          config.COST_PLAN_CACHE_SIZE,
+        ),
         costMax: config.COST_MAX,
         rateLimiter,
       }),

@@ -22,6 +22,8 @@ export const edgeConfigShape = {
   COST_MAX: count(5000),
   /** Assumed size of a list field without `@listSize` or a slicing argument. */
   COST_DEFAULT_LIST_SIZE: count(10),
+  /** Distinct operations whose query plan demand control keeps (least recently used dropped). */
+  COST_PLAN_CACHE_SIZE: count(500),
   /** Rate limiting in Redis; off = nothing is counted. */
   RATE_LIMIT_ENABLED: env.boolean(true),
   REDIS_URL: env.url('redis://127.0.0.1:6379', ['redis', 'rediss']),

@@ -13,6 +13,8 @@ import {
   type ConstDirectiveNode,
   type DocumentNode,
   type FieldNode,
+  type FragmentSpreadNode,
+  type InlineFragmentNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
@@ -284,19 +286,28 @@ class Scorer {
         if ((selection.alias ?? selection.name).value === key) return { node: selection, parent };
         continue;
       }
-      const fragment =
-        selection.kind === Kind.INLINE_FRAGMENT
-          ? selection
-          : this.fragments.get(selection.name.value);
-      if (!fragment) continue;
-      const condition = fragment.typeCondition
-        ? this.schema.getType(fragment.typeCondition.name.value)
-        : parent;
-      const type = condition && isCompositeType(condition) ? condition : parent;
-      const found = this.fieldAt(fragment.selectionSet, type, key);
+      const fragment = this.fragment(selection, parent);
+      const found = fragment && this.fieldAt(fragment.set, fragment.type, key);
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** A fragment's (inline or spread) selections and the type they are selected on. */
+  private fragment(
+    selection: InlineFragmentNode | FragmentSpreadNode,
+    parent: GraphQLCompositeType,
+  ): { set: SelectionSetNode; type: GraphQLCompositeType } | undefined {
+    const fragment =
+      selection.kind === Kind.INLINE_FRAGMENT
+        ? selection
+        : this.fragments.get(selection.name.value);
+    if (!fragment) return undefined;
+    const condition = fragment.typeCondition
+      ? this.schema.getType(fragment.typeCondition.name.value)
+      : parent;
+    const type = condition && isCompositeType(condition) ? condition : parent;
+    return { set: fragment.selectionSet, type };
   }
 
   selectionSet(
@@ -311,16 +322,8 @@ class Scorer {
         const size = sized?.fields.includes(selection.name.value) ? sized.size : undefined;
         cost += this.field(selection, parent, mutationRoot, size);
       } else {
-        const fragment =
-          selection.kind === Kind.INLINE_FRAGMENT
-            ? selection
-            : this.fragments.get(selection.name.value);
-        if (!fragment) continue;
-        const condition = fragment.typeCondition
-          ? this.schema.getType(fragment.typeCondition.name.value)
-          : parent;
-        const type = condition && isCompositeType(condition) ? condition : parent;
-        cost += this.selectionSet(fragment.selectionSet, type, mutationRoot, sized);
+        const fragment = this.fragment(selection, parent);
+        if (fragment) cost += this.selectionSet(fragment.set, fragment.type, mutationRoot, sized);
       }
     }
     return cost;
