@@ -76,6 +76,27 @@ describe('CostEstimator on the shop supergraph', () => {
     }
   });
 
+  it('plans each named operation of one document apart', () => {
+    const document = parse(`query Cart { cart { items { product { name } } } }
+      query Ids { cart { items { quantity } } }`);
+    const named = (name: string) => {
+      const operation = getOperationAST(document, name);
+      if (!operation) throw new Error(name);
+      return estimator.estimate(document, operation, {}, 'the same text');
+    };
+    // Cart: cart 1 + 10 × (item 1 + product key 1) + 10 × Product 1; Ids: cart 1 + 10 × item 1
+    expect(named('Cart')).toBe(31);
+    expect(named('Ids')).toBe(11);
+  });
+
+  it('scores a subscription over its primary fetch and the entity fetches of each event', () => {
+    // orders fetch: orderStatusChanged 1 + 10 items × (item 1 + product key 1) = 21;
+    // product _entities: 10 representations × Product 1 = 10
+    expect(
+      cost('subscription { orderStatusChanged(orderId: "o1") { id items { product { name } } } }'),
+    ).toBe(31);
+  });
+
   it('counts a conditional entity fetch only when its condition holds', () => {
     const query =
       'query($p: Boolean!) { cart { items { quantity product @include(if: $p) { name } } } }';
