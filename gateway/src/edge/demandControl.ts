@@ -82,23 +82,10 @@ export class CostEstimator {
     variables: Record<string, unknown> = {},
     source?: string,
   ): number {
-    const fragments = fragmentsOf(document);
-    const scorer = new Scorer(this.schema, fragments, variables, this.defaultListSize);
+    const client = new Scorer(this.schema, document, variables, this.defaultListSize);
     const plan = this.plan(document, operation, source);
-    if (!plan) return this.operationCost(scorer, operation);
-    return new PlanScorer(this, scorer, operation, variables).node(plan);
-  }
-
-  /** The operation-level figure: the estimate of one fetch, or of an operation that has no plan. */
-  operationCost(scorer: Scorer, operation: OperationDefinitionNode): number {
-    const root = this.schema.getRootType(operation.operation);
-    if (!root) return 0;
-    return scorer.selectionSet(operation.selectionSet, root, operation.operation === 'mutation');
-  }
-
-  /** Entity fetches select inline fragments on the entity types, found from the query root. */
-  get queryType(): GraphQLCompositeType | undefined {
-    return this.schema.getQueryType() ?? undefined;
+    if (!plan) return client.operation(operation);
+    return new PlanScorer(client, operation, variables).node(plan);
   }
 
   private plan(
@@ -170,7 +157,6 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
 /** Sums a plan's fetches for one request (its variables decide Condition nodes and sizes). */
 class PlanScorer {
   constructor(
-    private readonly estimator: CostEstimator,
     private readonly client: Scorer,
     private readonly operation: OperationDefinitionNode,
     private readonly variables: Record<string, unknown>,
@@ -197,47 +183,46 @@ class PlanScorer {
           (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
         );
         if (!operation) return 0;
-        const scorer = new Scorer(
-          this.client.schemaOf(),
-          fragmentsOf(document),
-          this.variables,
-          this.client.defaultSize(),
-        );
+        const fetch = this.client.forDocument(document);
         const entities = operation.selectionSet.selections.find(
           (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === '_entities',
         );
-        const query = this.estimator.queryType;
-        if (!entities?.selectionSet || !query) {
-          return this.estimator.operationCost(scorer, operation);
-        }
-        const perEntity = 1 + scorer.selectionSet(entities.selectionSet, query, false);
-        return this.representations(path) * perEntity;
+        if (!entities?.selectionSet) return fetch.operation(operation);
+        const perEntity = 1 + fetch.entities(entities.selectionSet);
+        return this.client.pathSize(this.operation, path) * perEntity;
       }
     }
-  }
-
-  /** The product of the list sizes along a Flatten path, from the client's operation. */
-  private representations(path: ResponsePath): number {
-    const root = this.client.schemaOf().getRootType(this.operation.operation);
-    if (!root) return 1;
-    return this.client.pathSize(this.operation.selectionSet, root, path);
   }
 }
 
 class Scorer {
+  private readonly fragments: Map<string, FragmentDefinitionNode>;
+
   constructor(
     private readonly schema: GraphQLSchema,
-    private readonly fragments: Map<string, FragmentDefinitionNode>,
+    document: DocumentNode,
     private readonly variables: Record<string, unknown>,
     private readonly defaultListSize: number,
-  ) {}
-
-  schemaOf(): GraphQLSchema {
-    return this.schema;
+  ) {
+    this.fragments = fragmentsOf(document);
   }
 
-  defaultSize(): number {
-    return this.defaultListSize;
+  /** A scorer of another document (a fetch's operation) with the same request variables. */
+  forDocument(document: DocumentNode): Scorer {
+    return new Scorer(this.schema, document, this.variables, this.defaultListSize);
+  }
+
+  /** The operation-level figure: one fetch's, or an operation's that has no plan. */
+  operation(operation: OperationDefinitionNode): number {
+    const root = this.schema.getRootType(operation.operation);
+    if (!root) return 0;
+    return this.selectionSet(operation.selectionSet, root, operation.operation === 'mutation');
+  }
+
+  /** One entity's selection in an `_entities` fetch: inline fragments on the entity types. */
+  entities(set: SelectionSetNode): number {
+    const query = this.schema.getQueryType();
+    return query ? this.selectionSet(set, query, false) : 0;
   }
 
   /**
@@ -245,10 +230,12 @@ class Scorer {
    * (the same rules as a list's cost); `@` and indexes step into a list already counted, and a
    * `|[Type]` suffix (a type condition in plan paths) is not part of the response key.
    */
-  pathSize(set: SelectionSetNode, parent: GraphQLCompositeType, path: ResponsePath): number {
+  pathSize(operation: OperationDefinitionNode, path: ResponsePath): number {
+    const root = this.schema.getRootType(operation.operation);
+    if (!root) return 1;
     let count = 1;
-    let selections: SelectionSetNode | undefined = set;
-    let type: GraphQLCompositeType = parent;
+    let selections: SelectionSetNode | undefined = operation.selectionSet;
+    let type: GraphQLCompositeType = root;
     let sized: { fields: string[]; size: number } | undefined;
     for (const segment of path) {
       if (typeof segment === 'number') continue;
