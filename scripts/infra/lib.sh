@@ -93,7 +93,15 @@ spawn() {
   shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 9>&- &
-  echo $! >"$pidfile"
+  local pid=$! i
+  echo "$pid" >"$pidfile"
+  # Until the forked shell has exec'd the command, /proc/<pid>/cmdline is still this script's,
+  # and a pid check that matches on the command line (pidfile_alive) would report the server
+  # as gone: wait (up to 2 s) for the exec so callers can poll readiness straight away.
+  for ((i = 0; i < 20; i++)); do
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) != "$(tr '\0' ' ' <"/proc/$$/cmdline")" ]] && break
+    sleep 0.1
+  done
 }
 
 # Stop the daemon whose pid $2 printed (a *_pid function), removing pid file $3.

@@ -25,7 +25,7 @@ prom_config_sum() { cksum <"$PROM_CONFIG" | cut -d' ' -f1; }
 prometheus_start() {
   prometheus_install
   local pid
-  mkdir -p "$PROM_DIR/data"
+  mkdir -p "$PROM_DIR/data" "$PROM_DIR/targets"
   promtool check config "$PROM_CONFIG" >"$PROM_DIR/check.log" 2>&1 ||
     die_with_log "prometheus: $PROM_CONFIG is not valid" "$PROM_DIR/check.log"
   if pid=$(prom_pid) && wait_until 5 prom_ready; then
