@@ -34,7 +34,7 @@ export const conflict = (message: string) => appError(ErrorCode.CONFLICT, messag
 export const serviceUnavailable = (message: string) =>
   appError(ErrorCode.SERVICE_UNAVAILABLE, message);
 
-/** The gateway's refusals, named as Apollo Router names them (API.md "Errors"). */
+/** The gateway's refusals, named as Apollo Router names them (docs/design-decisions.md, "The public contract"). */
 export const EdgeErrorCode = {
   MAX_DEPTH_LIMIT: 'MAX_DEPTH_LIMIT',
   MAX_ALIASES_LIMIT: 'MAX_ALIASES_LIMIT',

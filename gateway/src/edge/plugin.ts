@@ -18,7 +18,7 @@ export interface EdgeChecks {
 const estimates = new WeakMap<object, number>();
 
 /**
- * The edge's checks in DESIGN.md's order (limits, cost, rate limit), in one hook so each runs
+ * The edge's checks in the order docs/architecture.md gives (limits, cost, rate limit), in one hook so each runs
  * only if the one before passed: Apollo Server runs the didResolveOperation hooks of separate
  * plugins concurrently, which would charge a rate budget for an operation already refused.
  * didResolveOperation runs after validation and before the gateway plans or calls anything.
