@@ -152,3 +152,30 @@ describe('browsing the catalog page by page (over HTTP)', () => {
     expect(next.data!.products.totalCount).toBe(240);
   });
 });
+
+describe('two replicas of the catalog (each seeds its own SQLite file, as each product pod does)', () => {
+  const dbs = [tempDatabase(), tempDatabase()];
+  let replicas: [ProductService, ProductService];
+  beforeAll(async () => {
+    replicas = [await startProductService(dbs[0]!.url), await startProductService(dbs[1]!.url)];
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((s) => s.stop()));
+    for (const db of dbs) db.remove();
+  });
+
+  test.each(['NEWEST', 'NAME', 'PRICE_ASC', 'PRICE_DESC'])(
+    'a %s page asked of one continues on the other, exactly as on the first',
+    async (sortBy) => {
+      const [a, b] = replicas;
+      const first = await graphqlRequest<PageData>(a.graphqlUrl, PAGE, { first: 30, sortBy });
+      const after = first.data!.products.pageInfo.endCursor;
+      const onA = await graphqlRequest<PageData>(a.graphqlUrl, PAGE, { first: 25, after, sortBy });
+      const onB = await graphqlRequest<PageData>(b.graphqlUrl, PAGE, { first: 25, after, sortBy });
+      expect(onB.errors).toBeUndefined();
+      const ids = (r: typeof onA) => r.data!.products.edges.map((e) => e.node.id);
+      expect(ids(onB)).toHaveLength(25);
+      expect(ids(onB)).toEqual(ids(onA));
+    },
+  );
+});
