@@ -8,7 +8,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Kafka } from 'kafkajs';
 import { testToken, uniqueName } from '@shop/shared/src/testing';
-import { startPlatform, type Platform } from './platform';
+import { SERVICE_NAMES, startPlatform, type Platform } from './platform';
 import { address, e2eKafka, ORDERS_QUERY, shopper, type Shopper } from './shopper';
 import { stubState, type StubState } from './stubState';
 
@@ -201,5 +201,16 @@ describe('a guest shops, signs in, merges the cart and checks out', () => {
     });
     expect(await stubs.available(ids)).toEqual(stockBefore);
     expect(await seen()).toEqual(stockBefore);
+
+    // The guest's token was a credential for the whole journey: no process wrote it to its log
+    // (the gateway's access lines for the guest's operations are there, without it).
+    const guestToken = createGuestCart.cartToken;
+    expect(platform.logOf('gateway')).toContain('graphql operation');
+    for (const name of SERVICE_NAMES) {
+      expect({ name, leaked: platform.logOf(name).includes(guestToken) }).toEqual({
+        name,
+        leaked: false,
+      });
+    }
   });
 });
