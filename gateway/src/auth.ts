@@ -2,7 +2,6 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import {
   createTokenVerifier,
-  jwtOptions,
   ErrorCode,
   viewerFromHeader,
   type TokenVerifier,
@@ -30,9 +29,11 @@ export interface GatewayContext {
   deadline?: AbortSignal;
 }
 
-export function createGatewayTokenVerifier(config: GatewayConfig): TokenVerifier {
-  const verify = createTokenVerifier(jwtOptions(config));
-  return cachingTokenVerifier(verify, { maxEntries: config.TOKEN_CACHE_MAX });
+export function createGatewayTokenVerifier(
+  config: Pick<GatewayConfig, 'jwt' | 'tokenCache'>,
+): TokenVerifier {
+  const verify = createTokenVerifier(config.jwt);
+  return cachingTokenVerifier(verify, config.tokenCache);
 }
 
 /**

@@ -9,7 +9,7 @@ import { gatewayAttachments } from './subscriptions';
 
 async function main() {
   const config = loadConfigOrExit(() => loadGatewayConfig());
-  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const logger = createLogger('gateway', config.logLevel);
   const gateway = await createGateway(config, {
     logger,
     attachments: gatewayAttachments(config, logger),

@@ -84,8 +84,8 @@ export async function createGateway(
   config: GatewayConfig,
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
-  const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
-  const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const logger = options.logger ?? createLogger('gateway', config.logLevel);
+  const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const subgraphUrls = resolveSubgraphUrls(supergraphSdl, config, logger);
   const verify = createGatewayTokenVerifier(config);
   const authenticateHeader = (authorization: string | undefined) =>
@@ -98,46 +98,37 @@ export async function createGateway(
       new SubgraphDataSource({
         name,
         url: subgraphUrls.get(name) ?? url ?? '',
-        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        timeoutMs: config.subgraphTimeoutMs,
         logger,
         breaker: {
-          errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
-          volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-          resetTimeout: config.BREAKER_RESET_MS,
+          errorThresholdPercentage: config.breaker.errorPercent,
+          volumeThreshold: config.breaker.volumeThreshold,
+          resetTimeout: config.breaker.resetMs,
         },
         wrapFetcher: withPublicCache(config, name),
       }),
   });
 
-  const rateLimiter = config.RATE_LIMIT_ENABLED
-    ? new RateLimiter(
-        {
-          redisUrl: config.REDIS_URL,
-          prefix: config.RATE_LIMIT_PREFIX,
-          points: config.RATE_LIMIT_POINTS,
-          windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
-          checkoutPoints: config.CHECKOUT_RATE_LIMIT_POINTS,
-          checkoutWindowSeconds: config.CHECKOUT_RATE_LIMIT_WINDOW_SECONDS,
-        },
-        logger,
-      )
+  const { enabled: rateLimitEnabled, ...rateLimit } = config.rateLimit;
+  const rateLimiter = rateLimitEnabled
+    ? new RateLimiter({ redisUrl: config.redisUrl, ...rateLimit }, logger)
     : undefined;
   await rateLimiter?.connected(2000);
 
   const apqCache =
-    config.PERSISTED_QUERIES === 'apq'
-      ? redisApqCache(config.REDIS_URL, config.PERSISTED_QUERY_PREFIX, logger)
+    config.persistedQueries.mode === 'apq'
+      ? redisApqCache(config.redisUrl, config.persistedQueries.prefix, logger)
       : undefined;
   const safelist =
-    config.PERSISTED_QUERIES === 'safelist'
-      ? Safelist.fromFile(config.PERSISTED_QUERY_MANIFEST)
+    config.persistedQueries.mode === 'safelist'
+      ? Safelist.fromFile(config.persistedQueries.manifestPath)
       : undefined;
   if (safelist) logger.info({ operations: safelist.size }, 'safelist mode: persisted queries only');
 
   const app = express();
   app.disable('x-powered-by');
   // Only the configured proxies' X-Forwarded-For is believed; unset, req.ip is the peer.
-  app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
+  app.set('trust proxy', trustProxySetting(config.trustedProxies));
   app.use(requestIdMiddleware());
   const httpServer = http.createServer(app);
 
@@ -168,12 +159,12 @@ export async function createGateway(
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
-    introspection: config.INTROSPECTION,
+    introspection: config.introspection,
     // "Did you mean …?" in validation errors would hand out the schema piece by piece.
     hideSchemaDetailsFromClientErrors: config.production,
     // In safelist mode the safelist middleware has already turned ids into listed text.
     persistedQueries: apqCache
-      ? { cache: apqCache, ttl: config.PERSISTED_QUERY_TTL_SECONDS }
+      ? { cache: apqCache, ttl: config.persistedQueries.ttlSeconds }
       : false,
     // index.ts's installShutdown owns SIGTERM/SIGINT; Apollo Server's own handler would stop
     // the server and re-raise the signal, killing the process before the ordered shutdown ends.
@@ -181,27 +172,20 @@ export async function createGateway(
     formatError: createErrorFormatter((err) => logger.error({ err }, 'unexpected gateway error')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      config.LANDING_PAGE
+      config.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),
       disposeOnDrain(attached),
       subscriptionsNeedWebSocket(),
-      deadlinePlugin(config.REQUEST_TIMEOUT_MS),
+      deadlinePlugin(config.requestTimeoutMs),
       edgePlugin({
-        limits: {
-          maxDepth: config.GATEWAY_MAX_DEPTH,
-          maxNesting: config.GATEWAY_MAX_NESTING,
-          maxAliases: config.GATEWAY_MAX_ALIASES,
-          maxRootFields: config.GATEWAY_MAX_ROOT_FIELDS,
-          maxTokens: config.GATEWAY_MAX_TOKENS,
-          maxDirectives: config.GATEWAY_MAX_DIRECTIVES,
-        },
+        limits: config.operationLimits,
         estimator: new CostEstimator(
           supergraphSdl,
-          config.COST_DEFAULT_LIST_SIZE,
-          config.COST_PLAN_CACHE_SIZE,
+          config.cost.defaultListSize,
+          config.cost.planCacheSize,
         ),
-        costMax: config.COST_MAX,
+        costMax: config.cost.max,
         rateLimiter,
       }),
       operationObservabilityPlugin(logger),
@@ -221,7 +205,7 @@ export async function createGateway(
   );
   // Operator views: on their own port when INTERNAL_PORT is in effect (production), where the
   // load balancer does not send the internet; else beside /graphql, as locally.
-  const internalApp = config.INTERNAL_PORT === undefined ? app : express();
+  const internalApp = config.internalPort === undefined ? app : express();
   internalApp.disable('x-powered-by');
   internalApp.get('/health/subgraphs', async (_req, res) => {
     const report = await probeSubgraphs(subgraphUrls);
@@ -234,8 +218,8 @@ export async function createGateway(
   app.get('/', (_req, res) => res.redirect('/graphql'));
   app.use(
     '/graphql',
-    corsFor(config.CORS_ORIGINS),
-    express.json({ limit: config.REQUEST_BODY_LIMIT }),
+    corsFor(config.corsOrigins),
+    express.json({ limit: config.requestBodyLimit }),
     ...(safelist ? [safelistMiddleware(safelist)] : []),
     expressMiddleware(apolloServer, {
       context: async ({ req }) => {
@@ -245,26 +229,26 @@ export async function createGateway(
           viewer,
           clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
           cartToken: req.get('x-cart-token'),
-          deadline: AbortSignal.timeout(config.REQUEST_TIMEOUT_MS),
+          deadline: AbortSignal.timeout(config.requestTimeoutMs),
         };
       },
     }),
   );
-  app.use(jsonErrors(config.REQUEST_BODY_LIMIT, logger));
+  app.use(jsonErrors(config.requestBodyLimit, logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(config.PORT, config.HOST, resolve);
+    httpServer.listen(config.port, config.host, resolve);
   });
   const { port } = httpServer.address() as AddressInfo;
-  const host = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
+  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}/graphql`;
   const internalServer =
-    config.INTERNAL_PORT === undefined ? undefined : http.createServer(internalApp);
+    config.internalPort === undefined ? undefined : http.createServer(internalApp);
   if (internalServer) {
     await new Promise<void>((resolve, reject) => {
       internalServer.once('error', reject);
-      internalServer.listen(config.INTERNAL_PORT, config.HOST, resolve);
+      internalServer.listen(config.internalPort, config.host, resolve);
     });
   }
   const internalUrl = internalServer
@@ -292,7 +276,7 @@ export async function createGateway(
 
 /** performance/publicResponseCache.ts for the subgraphs PUBLIC_CACHE_SUBGRAPHS lists. */
 function withPublicCache(config: GatewayConfig, subgraph: string) {
-  const settings = publicCacheSettings(config, subgraph);
+  const settings = publicCacheSettings(config.publicCache, subgraph);
   return settings ? (fetcher: Fetcher) => publicResponseCache(fetcher, settings) : undefined;
 }
 

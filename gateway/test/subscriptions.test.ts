@@ -425,7 +425,7 @@ describe('orderStatusChanged through the gateway', () => {
   // ws's bufferedAmount grows, so the order followed is a big one (~250 kB as sent) and each of
   // up to 60 subscriptions is sent it at once; one shared read serves them all.
   test('a stalled reader is closed with 4008 and the others on the gateway are unaffected', async () => {
-    const gateway = await startGateway({ WS_MAX_BUFFERED_BYTES: 256 * 1024 });
+    const gateway = await startGateway({ maxBufferedBytes: 256 * 1024 });
     const bigOrder = Array.from({ length: 1000 }, (_, i) => ({
       productId: String(i + 1),
       name: `Bulk item ${i} `.padEnd(160, '*'),
@@ -490,11 +490,11 @@ describe('orderStatusChanged through the gateway', () => {
     let limited: RunningGateway;
     beforeAll(async () => {
       limited = await startGateway({
-        WS_MAX_PAYLOAD_BYTES: 2048,
-        WS_CONNECTION_INIT_TIMEOUT_MS: 300,
-        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 2,
-        WS_MAX_CONNECTIONS_PER_USER: 2,
-        WS_KEEPALIVE_MS: 200,
+        maxPayloadBytes: 2048,
+        connectionInitTimeoutMs: 300,
+        maxSubscriptionsPerConnection: 2,
+        maxConnectionsPerUser: 2,
+        keepaliveMs: 200,
       });
     }, 60_000);
 

@@ -189,8 +189,9 @@ function deprecationWarning(message: string): void {
 }
 
 /**
- * What every subgraph process reads for its HTTP server and token checks, spread into its own
- * shape so the variables mean the same thing in each service.
+ * What every GraphQL server process (each subgraph, and the gateway with port 4000) reads for its
+ * HTTP server and token checks, spread into its own shape so the variables mean the same thing
+ * in each service.
  */
 export function subgraphServerEnv(defaultPort: number) {
   return {
@@ -203,7 +204,7 @@ export function subgraphServerEnv(defaultPort: number) {
   };
 }
 
-/** The settings `subgraphServerEnv` reads, as every subgraph's config names them. */
+/** The settings `subgraphServerEnv` reads, as every subgraph's config and the gateway's name them. */
 export interface SubgraphServerConfig {
   /** 0 binds a random free port (tests). */
   port: number;

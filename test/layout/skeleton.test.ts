@@ -1,7 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { README_SECTIONS, checkInternalGrpc, checkSubgraph, subgraphDirs } from './skeleton';
+import {
+  README_SECTIONS,
+  SERVICE_CONFIGS,
+  checkInternalGrpc,
+  checkServiceConfig,
+  checkSubgraph,
+  subgraphDirs,
+} from './skeleton';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -24,6 +31,13 @@ describe('the subgraph skeleton (docs/subgraph-skeleton.md)', () => {
   it('internal-grpc names no …Gateway', () => {
     expect(checkInternalGrpc(path.join(ROOT, 'internal-grpc'))).toEqual([]);
   });
+
+  it.each(SERVICE_CONFIGS.map((c) => [`${c.dir}/${c.file}`, c]))(
+    '%s has the config shape of the subgraphs',
+    (_file, { dir, file, name }) => {
+      expect(checkServiceConfig(path.join(ROOT, dir), file, name)).toEqual([]);
+    },
+  );
 });
 
 /** A config module of the skeleton's shape, as the fake subgraph's src/config.ts. */
@@ -171,6 +185,22 @@ describe('checkSubgraph on a fake tree', () => {
     expect(problems()).toEqual([]);
   });
 
+  it('reports a DataLoader built anywhere but src/context.ts (unit tests excepted)', () => {
+    write(
+      'src/context.ts',
+      "import DataLoader from 'dataloader';\nexport interface Context {}\n" +
+        'export function createContext() {\n  return { loaders: { thing: new DataLoader(load) } };\n}\n',
+    );
+    write('src/data/store.test.ts', 'const loader = new DataLoader<string, Row>(load);\n');
+    expect(problems()).toEqual([]);
+    write('src/data/store.ts', 'export const things = new DataLoader<string, Row | null>(load);\n');
+    write('src/resolvers/Thing.ts', 'const byId = new DataLoader((ids) => load(ids));\n');
+    expect(problems()).toEqual([
+      'fake: src/data/store.ts builds a DataLoader (per-request loaders are built in src/context.ts)',
+      'fake: src/resolvers/Thing.ts builds a DataLoader (per-request loaders are built in src/context.ts)',
+    ]);
+  });
+
   it('reports a README section that is missing or out of order', () => {
     const sections = README_SECTIONS.filter((s) => s !== 'Failures');
     [sections[0], sections[1]] = [sections[1] as string, sections[0] as string];
@@ -178,6 +208,63 @@ describe('checkSubgraph on a fake tree', () => {
     expect(problems()).toEqual([
       'fake: README.md: "## Layout" is out of order',
       'fake: README.md has no "## Failures" section',
+    ]);
+  });
+});
+
+/** The gateway's and the stubs' config modules, checked with the subgraphs' config rule. */
+describe('checkServiceConfig on a fake tree', () => {
+  let root: string;
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  };
+  const check = (dir: string, file: string, name: string) =>
+    checkServiceConfig(path.join(root, dir), file, name);
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'service-config-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('accepts a camelCase config mapped from the shared loader', () => {
+    write('gateway/src/config.ts', FAKE_CONFIG.replace(/Fake/g, 'Gateway'));
+    expect(check('gateway', 'src/config.ts', 'Gateway')).toEqual([]);
+  });
+
+  it('reports a loader that returns the UPPER_CASE parse, and a missing module', () => {
+    write(
+      'gateway/src/config.ts',
+      `import { env, loadConfig } from '@shop/shared';
+
+const shape = { PORT: env.port(4000), LOG_LEVEL: env.logLevel() };
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(environment: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(shape, environment);
+}
+`,
+    );
+    expect(check('gateway', 'src/config.ts', 'Gateway')).toEqual([
+      'gateway: src/config.ts exports no loadGatewayConfig(): GatewayConfig',
+      'gateway: src/config.ts exports no interface GatewayConfig',
+    ]);
+    expect(check('internal-grpc', 'stubs/payment/config.ts', 'Payment')).toEqual([
+      'internal-grpc: missing stubs/payment/config.ts',
+    ]);
+  });
+
+  it('reports UPPER_CASE keys and a parser other than the shared loadConfig', () => {
+    write(
+      'internal-grpc/stubs/payment/config.ts',
+      FAKE_CONFIG.replace(/Fake/g, 'Payment')
+        .replace("import { env, loadConfig, subgraphServerEnv } from '@shop/shared';", '')
+        .replace('  storeUrl: string;', '  PAYMENT_SUCCESS_RATE: number;'),
+    );
+    expect(check('internal-grpc', 'stubs/payment/config.ts', 'Payment')).toEqual([
+      "internal-grpc: stubs/payment/config.ts does not parse the environment with @shop/shared's loadConfig",
+      'internal-grpc: stubs/payment/config.ts: PaymentConfig key PAYMENT_SUCCESS_RATE is not camelCase',
     ]);
   });
 });

@@ -53,6 +53,8 @@ const CLIENT_CONSTRUCTION =
   /\b(connectClient|createGrpcCaller|makeGenericClientConstructor)\(|new grpc\.Client\(/;
 /** "Gateway" names the GraphQL gateway only; a way of calling another service is a …Client. */
 const GATEWAY_NAME = /\b(interface|type|class)\s+\w*Gateway\b/;
+/** Building a DataLoader (generic arguments or not): per-request loaders live in src/context.ts. */
+const DATALOADER_CONSTRUCTION = /\bnew\s+DataLoader\s*[<(]/;
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -84,27 +86,26 @@ const CAMEL_CASE = /^[a-z][a-zA-Z0-9]*$/;
 /**
  * The config module's one shape: the environment parsed by `@shop/shared`'s `loadConfig` and
  * mapped by `load<Name>Config` onto `interface <Name>Config`, whose keys (nested ones too) are
- * camelCase, so `config.port` means the same in every service.
+ * camelCase, so `config.port` means the same in every service. `file` names the module in
+ * the problems (src/config.ts in a subgraph).
  */
-function checkConfig(dir: string, source: string): string[] {
-  const folder = path.basename(dir);
-  const name = folder.charAt(0).toUpperCase() + folder.slice(1);
+function checkConfig(name: string, file: string, source: string): string[] {
   const problems: string[] = [];
   if (!/^import\s+\{[^}]*\bloadConfig\b[^}]*\}\s+from\s+'@shop\/shared';/m.test(source)) {
-    problems.push("src/config.ts does not parse the environment with @shop/shared's loadConfig");
+    problems.push(`${file} does not parse the environment with @shop/shared's loadConfig`);
   }
   if (
     !new RegExp(`export function load${name}Config\\([^)]*\\):\\s*${name}Config\\s*\\{`).test(
       source,
     )
   ) {
-    problems.push(`src/config.ts exports no load${name}Config(): ${name}Config`);
+    problems.push(`${file} exports no load${name}Config(): ${name}Config`);
   }
   const start = source.search(
     new RegExp(`^export interface ${name}Config(?: extends [\\w, ]+)? \\{$`, 'm'),
   );
   if (start < 0) {
-    problems.push(`src/config.ts exports no interface ${name}Config`);
+    problems.push(`${file} exports no interface ${name}Config`);
     return problems;
   }
   const end = source.indexOf('\n}', start);
@@ -114,10 +115,29 @@ function checkConfig(dir: string, source: string): string[] {
   for (const match of body.matchAll(/(?:^|[{;,])\s*(\w+)\??:/gm)) {
     const key = match[1] as string;
     if (!CAMEL_CASE.test(key)) {
-      problems.push(`src/config.ts: ${name}Config key ${key} is not camelCase`);
+      problems.push(`${file}: ${name}Config key ${key} is not camelCase`);
     }
   }
   return problems;
+}
+
+/**
+ * The services that are not subgraphs but load their settings the same way: the gateway and the
+ * gRPC stubs. `dir` is relative to the repository root, `file` to `dir`.
+ */
+export const SERVICE_CONFIGS = [
+  { dir: 'gateway', file: 'src/config.ts', name: 'Gateway' },
+  { dir: 'internal-grpc', file: 'stubs/inventory/config.ts', name: 'Inventory' },
+  { dir: 'internal-grpc', file: 'stubs/payment/config.ts', name: 'Payment' },
+];
+
+/** Problems of a non-subgraph config module (SERVICE_CONFIGS); empty when it has the shape. */
+export function checkServiceConfig(dir: string, file: string, name: string): string[] {
+  const full = path.join(dir, file);
+  const problems = existsSync(full)
+    ? checkConfig(name, file, readFileSync(full, 'utf8'))
+    : [`missing ${file}`];
+  return problems.map((p) => `${path.basename(dir)}: ${p}`);
 }
 
 /** Problems of one subgraph folder; empty when it has the skeleton's shape. */
@@ -141,7 +161,11 @@ export function checkSubgraph(dir: string): string[] {
     if (!SRC_ENTRIES.includes(base)) problems.push(`unknown entry src/${entry}`);
   }
 
-  if (existsSync(at('src/config.ts'))) problems.push(...checkConfig(dir, read('src/config.ts')));
+  if (existsSync(at('src/config.ts'))) {
+    const folder = path.basename(dir);
+    const name = folder.charAt(0).toUpperCase() + folder.slice(1);
+    problems.push(...checkConfig(name, 'src/config.ts', read('src/config.ts')));
+  }
   if (existsSync(at('src/context.ts'))) {
     const context = read('src/context.ts');
     if (!/export function createContext\(/.test(context)) {
@@ -199,10 +223,16 @@ export function checkSubgraph(dir: string): string[] {
   for (const file of sourceFiles(at('src'))) {
     const rel = path.relative(dir, file);
     const source = readFileSync(file, 'utf8');
-    if (!file.endsWith('.test.ts') && CLIENT_CONSTRUCTION.test(source)) {
+    const test = file.endsWith('.test.ts');
+    if (!test && CLIENT_CONSTRUCTION.test(source)) {
       problems.push(
         `${rel} builds an outbound gRPC client (it belongs in internal-grpc/contracts)`,
       );
+    }
+    // One place per subgraph builds the per-request loaders, so each is fresh per request and
+    // none is shared (a loader built in a store or resolver module would cache across requests).
+    if (!test && rel !== path.join('src', 'context.ts') && DATALOADER_CONSTRUCTION.test(source)) {
+      problems.push(`${rel} builds a DataLoader (per-request loaders are built in src/context.ts)`);
     }
     if (GATEWAY_NAME.test(source)) problems.push(`${rel} names a …Gateway type (call it …Client)`);
   }

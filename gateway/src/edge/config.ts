@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { env } from '@shop/shared';
+import type { OperationLimits } from './operationLimits';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -69,3 +70,77 @@ export const edgeConfigShape = {
   /** How long an open breaker fails fast before letting one probe through. */
   BREAKER_RESET_MS: env.milliseconds(10_000),
 };
+
+/** The edge's settings as the gateway's code names them (camelCase, grouped by feature). */
+export interface EdgeConfig {
+  /** GATEWAY_MAX_*: the ceilings every operation is checked against. */
+  operationLimits: OperationLimits;
+  /** Demand control: COST_MAX, COST_DEFAULT_LIST_SIZE, COST_PLAN_CACHE_SIZE. */
+  cost: { max: number; defaultListSize: number; planCacheSize: number };
+  /** The Redis of the rate limits and the APQ cache. */
+  redisUrl: string;
+  rateLimit: {
+    enabled: boolean;
+    /** Redis key prefix. */
+    prefix: string;
+    points: number;
+    windowSeconds: number;
+    checkoutPoints: number;
+    checkoutWindowSeconds: number;
+  };
+  /** express `trust proxy` (TRUSTED_PROXIES); undefined = trust none. */
+  trustedProxies: string | undefined;
+  /** Every operation's end-to-end deadline. */
+  requestTimeoutMs: number;
+  persistedQueries: {
+    mode: 'apq' | 'safelist' | 'off';
+    /** Absolute path of the persisted query manifest (the safelist). */
+    manifestPath: string;
+    ttlSeconds: number;
+    /** Keyv namespace of the APQ cache in Redis. */
+    prefix: string;
+  };
+  /** Per-subgraph circuit breaker. */
+  breaker: { errorPercent: number; volumeThreshold: number; resetMs: number };
+}
+
+/** Maps the parsed `edgeConfigShape` variables onto their camelCase names. */
+export function edgeConfig(c: z.infer<z.ZodObject<typeof edgeConfigShape>>): EdgeConfig {
+  return {
+    operationLimits: {
+      maxDepth: c.GATEWAY_MAX_DEPTH,
+      maxNesting: c.GATEWAY_MAX_NESTING,
+      maxAliases: c.GATEWAY_MAX_ALIASES,
+      maxRootFields: c.GATEWAY_MAX_ROOT_FIELDS,
+      maxTokens: c.GATEWAY_MAX_TOKENS,
+      maxDirectives: c.GATEWAY_MAX_DIRECTIVES,
+    },
+    cost: {
+      max: c.COST_MAX,
+      defaultListSize: c.COST_DEFAULT_LIST_SIZE,
+      planCacheSize: c.COST_PLAN_CACHE_SIZE,
+    },
+    redisUrl: c.REDIS_URL,
+    rateLimit: {
+      enabled: c.RATE_LIMIT_ENABLED,
+      prefix: c.RATE_LIMIT_PREFIX,
+      points: c.RATE_LIMIT_POINTS,
+      windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+      checkoutPoints: c.CHECKOUT_RATE_LIMIT_POINTS,
+      checkoutWindowSeconds: c.CHECKOUT_RATE_LIMIT_WINDOW_SECONDS,
+    },
+    trustedProxies: c.TRUSTED_PROXIES,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    persistedQueries: {
+      mode: c.PERSISTED_QUERIES,
+      manifestPath: c.PERSISTED_QUERY_MANIFEST,
+      ttlSeconds: c.PERSISTED_QUERY_TTL_SECONDS,
+      prefix: c.PERSISTED_QUERY_PREFIX,
+    },
+    breaker: {
+      errorPercent: c.BREAKER_ERROR_PERCENT,
+      volumeThreshold: c.BREAKER_VOLUME_THRESHOLD,
+      resetMs: c.BREAKER_RESET_MS,
+    },
+  };
+}

@@ -25,16 +25,38 @@ export const performanceConfigShape = {
   PUBLIC_CACHE_MAX: z.coerce.number().int().min(1).default(1000),
 };
 
+/** The speed settings as the gateway's code names them. */
+export interface PerformanceConfig {
+  /** Verified tokens kept (TOKEN_CACHE_MAX); 0 = verify every request. */
+  tokenCache: { maxEntries: number };
+  publicCache: {
+    /** Subgraphs whose answers are shared between callers (PUBLIC_CACHE_SUBGRAPHS). */
+    subgraphs: string[];
+    /** 0 = off. */
+    ttlMs: number;
+    maxEntries: number;
+  };
+}
+
+/** Maps the parsed `performanceConfigShape` variables onto their camelCase names. */
+export function performanceConfig(
+  c: z.infer<z.ZodObject<typeof performanceConfigShape>>,
+): PerformanceConfig {
+  return {
+    tokenCache: { maxEntries: c.TOKEN_CACHE_MAX },
+    publicCache: {
+      subgraphs: c.PUBLIC_CACHE_SUBGRAPHS,
+      ttlMs: c.PUBLIC_CACHE_TTL_MS,
+      maxEntries: c.PUBLIC_CACHE_MAX,
+    },
+  };
+}
+
 /** The fetcher wrapper for one subgraph: the public cache when it is listed, else none. */
 export function publicCacheSettings(
-  config: {
-    PUBLIC_CACHE_SUBGRAPHS: string[];
-    PUBLIC_CACHE_TTL_MS: number;
-    PUBLIC_CACHE_MAX: number;
-  },
+  publicCache: PerformanceConfig['publicCache'],
   subgraph: string,
 ): { ttlMs: number; maxEntries: number } | undefined {
-  if (!config.PUBLIC_CACHE_SUBGRAPHS.includes(subgraph) || config.PUBLIC_CACHE_TTL_MS === 0)
-    return undefined;
-  return { ttlMs: config.PUBLIC_CACHE_TTL_MS, maxEntries: config.PUBLIC_CACHE_MAX };
+  if (!publicCache.subgraphs.includes(subgraph) || publicCache.ttlMs === 0) return undefined;
+  return { ttlMs: publicCache.ttlMs, maxEntries: publicCache.maxEntries };
 }

@@ -7,7 +7,13 @@ export { orderSubscriptions };
 
 /** What a gateway process serves beside queries, per its configuration. */
 export function gatewayAttachments(config: GatewayConfig, logger: Logger): HttpServerAttachment[] {
-  if (!config.SUBSCRIPTIONS_ENABLED) return [];
-  const kafka = createKafka({ clientId: 'gateway', brokers: config.KAFKA_BROKERS, logger });
-  return [orderSubscriptions({ kafka, topic: config.ORDER_EVENTS_TOPIC, limits: config })];
+  if (!config.subscriptions.enabled) return [];
+  const kafka = createKafka({ clientId: 'gateway', brokers: config.kafkaBrokers, logger });
+  return [
+    orderSubscriptions({
+      kafka,
+      topic: config.topics.orderEvents,
+      limits: config.subscriptions.limits,
+    }),
+  ];
 }

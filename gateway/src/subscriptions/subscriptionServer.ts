@@ -4,19 +4,19 @@ import { decodeJwt } from 'jose';
 import type { Kafka } from 'kafkajs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Viewer } from '@shop/shared';
-import { z } from 'zod';
-import { subscriptionLimitsShape } from '../config';
+import { loadConfig, type Viewer } from '@shop/shared';
+import { subscriptionLimits, subscriptionLimitsShape, type SubscriptionLimits } from '../config';
 import type { HttpServerAttachment } from '../service';
 import { startOrderEventsFeed } from './orderEventsFeed';
 import { subscribeToOrderStatus, type SubscriptionContext } from './orderStatusChanged';
 import { SharedOrderReads } from './sharedOrderReads';
 
 /** The WebSocket and subscription limits of the gateway configuration. */
-export type SubscriptionLimits = z.infer<typeof subscriptionLimits>;
-const subscriptionLimits = z.object(subscriptionLimitsShape);
+export type { SubscriptionLimits };
 /** The documented defaults, for callers (tests) that pass only some limits. */
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = subscriptionLimits.parse({});
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = subscriptionLimits(
+  loadConfig(subscriptionLimitsShape, {}),
+);
 
 /** Close codes beyond graphql-ws's own (4400, 4403, 4408, …); README lists them all. */
 export const CloseCodes = {
@@ -52,7 +52,7 @@ export function orderSubscriptions(options: {
   return {
     name: 'subscriptions',
     attach: async ({ httpServer, gateway, authenticate, execute, logger }) => {
-      const reads = new SharedOrderReads(execute, logger, limits.SUBSCRIPTION_READ_CONCURRENCY);
+      const reads = new SharedOrderReads(execute, logger, limits.readConcurrency);
       const feed = startOrderEventsFeed({
         ...options,
         logger,
@@ -69,13 +69,13 @@ export function orderSubscriptions(options: {
       const wss = new WebSocketServer({
         server: httpServer,
         path: '/graphql',
-        maxPayload: limits.WS_MAX_PAYLOAD_BYTES,
+        maxPayload: limits.maxPayloadBytes,
       });
       const connections = new WeakMap<WebSocket, Connection>();
       const connectionsPerUser = new Map<string, number>();
       const budget = {
-        maxBufferedBytes: limits.WS_MAX_BUFFERED_BYTES,
-        maxQueuedMessages: limits.WS_MAX_QUEUED_MESSAGES,
+        maxBufferedBytes: limits.maxBufferedBytes,
+        maxQueuedMessages: limits.maxQueuedMessages,
       };
       const server = useServer<Record<string, unknown>, { socket: WebSocket }>(
         {
@@ -83,7 +83,7 @@ export function orderSubscriptions(options: {
             if (!schema) throw new Error('The supergraph is not loaded yet; retry shortly.');
             return schema;
           },
-          connectionInitWaitTimeout: limits.WS_CONNECTION_INIT_TIMEOUT_MS,
+          connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
           onConnect: async (ctx) => {
             const socket = ctx.extra.socket;
             const params = ctx.connectionParams ?? {};
@@ -96,10 +96,10 @@ export function orderSubscriptions(options: {
             }
             if (!viewer) return false;
             const open = connectionsPerUser.get(viewer.userId) ?? 0;
-            if (open >= limits.WS_MAX_CONNECTIONS_PER_USER) {
+            if (open >= limits.maxConnectionsPerUser) {
               socket.close(
                 CloseCodes.TooManyConnections,
-                `Too many connections: at most ${limits.WS_MAX_CONNECTIONS_PER_USER} per user`,
+                `Too many connections: at most ${limits.maxConnectionsPerUser} per user`,
               );
               return false;
             }
@@ -124,10 +124,10 @@ export function orderSubscriptions(options: {
           onSubscribe: (ctx) => {
             const connection = connections.get(ctx.extra.socket);
             if (!connection) return undefined;
-            if (connection.subscriptions >= limits.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+            if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
               return [
                 new GraphQLError(
-                  `This connection already has ${limits.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions, the most allowed; complete one first or open another connection.`,
+                  `This connection already has ${limits.maxSubscriptionsPerConnection} subscriptions, the most allowed; complete one first or open another connection.`,
                   { extensions: { code: 'BAD_USER_INPUT' } },
                 ),
               ];
@@ -149,7 +149,7 @@ export function orderSubscriptions(options: {
           subscribe: (args) => subscribeToOrderStatus(args, { reads, budget }),
         },
         wss,
-        limits.WS_KEEPALIVE_MS > 0 ? limits.WS_KEEPALIVE_MS : Infinity,
+        limits.keepaliveMs > 0 ? limits.keepaliveMs : Infinity,
       );
 
       function releaseConnection(socket: WebSocket): void {

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { loadConfig } from '@shop/shared';
-import { blankAsUnset, stubListenShape } from '../runtime/config';
-import { DEFAULT_INVENTORY_SEED, parseStockSeed } from './stockSeed';
+import {
+  blankAsUnset,
+  stubListenConfig,
+  stubListenShape,
+  type StubListenConfig,
+} from '../runtime/config';
+import { DEFAULT_INVENTORY_SEED, parseStockSeed, type StockSeed } from './stockSeed';
 
-export const inventoryConfigShape = {
+/** Every variable of the inventory stub; code reads the camelCase InventoryConfig below. */
+const shape = {
   ...stubListenShape(50053),
   /** How long a reservation holds stock before it expires and gives it back (5 min). */
   RESERVATION_TTL_MS: blankAsUnset(z.coerce.number().int().min(1).default(300_000)),
@@ -21,9 +27,20 @@ export const inventoryConfigShape = {
     }),
 };
 
-export type InventoryConfig = z.infer<z.ZodObject<typeof inventoryConfigShape>>;
+export interface InventoryConfig extends StubListenConfig {
+  /** Stock at start (INVENTORY_SEED), by product id. */
+  seed: StockSeed;
+  reservationTtlMs: number;
+  reservationSweepIntervalMs: number;
+}
 
 /** Reads and validates the inventory stub's variables; throws ConfigError naming each bad one. */
-export function loadInventoryConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
-  return loadConfig(inventoryConfigShape, env);
+export function loadInventoryConfig(environment: NodeJS.ProcessEnv = process.env): InventoryConfig {
+  const c = loadConfig(shape, environment);
+  return {
+    ...stubListenConfig(c),
+    seed: c.INVENTORY_SEED,
+    reservationTtlMs: c.RESERVATION_TTL_MS,
+    reservationSweepIntervalMs: c.RESERVATION_SWEEP_INTERVAL_MS,
+  };
 }

@@ -239,6 +239,32 @@ describe('inventory health and metrics', () => {
 });
 
 describe('inventory configuration', () => {
+  it('maps every variable onto its camelCase setting', () => {
+    expect(
+      loadInventoryConfig({
+        GRPC_HOST: '0.0.0.0',
+        GRPC_PORT: '0',
+        HTTP_PORT: '',
+        LOG_LEVEL: 'debug',
+        RESERVATION_TTL_MS: '60000',
+        RESERVATION_SWEEP_INTERVAL_MS: '250',
+        INVENTORY_SEED: '1-2=5',
+      }),
+    ).toEqual({
+      host: '0.0.0.0',
+      grpcPort: 0,
+      httpPort: undefined,
+      logLevel: 'debug',
+      seed: new Map([
+        ['1', 5],
+        ['2', 5],
+      ]),
+      reservationTtlMs: 60_000,
+      reservationSweepIntervalMs: 250,
+    });
+    expect(loadInventoryConfig({})).toMatchObject({ grpcPort: 50053, reservationTtlMs: 300_000 });
+  });
+
   it.each([
     ['RESERVATION_TTL_MS', '0'],
     ['RESERVATION_TTL_MS', 'five minutes'],

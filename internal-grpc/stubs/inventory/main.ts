@@ -5,7 +5,7 @@ import { createInventoryServer } from './service';
 /** The inventory stub process: `npx tsx internal-grpc/stubs/inventory/main.ts`. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadInventoryConfig());
-  const logger = createLogger('inventory', config.LOG_LEVEL);
+  const logger = createLogger('inventory', config.logLevel);
   const server = await createInventoryServer(config, { logger });
   installShutdown(logger, [{ name: 'inventory server', close: server.stop }]);
 }

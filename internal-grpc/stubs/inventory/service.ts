@@ -24,10 +24,10 @@ export async function createInventoryServer(
   config: InventoryConfig,
   options: { logger?: Logger; now?: () => number } = {},
 ): Promise<InventoryServer> {
-  const logger = options.logger ?? createLogger('inventory', config.LOG_LEVEL);
+  const logger = options.logger ?? createLogger('inventory', config.logLevel);
   const metrics = createInventoryMetrics(() => ledger.activeCount);
-  const ledger = new StockLedger(config.INVENTORY_SEED, {
-    ttlMs: config.RESERVATION_TTL_MS,
+  const ledger = new StockLedger(config.seed, {
+    ttlMs: config.reservationTtlMs,
     now: options.now,
     onFinished: (reservation) => {
       metrics.transitions.inc({ status: reservation.status });
@@ -46,15 +46,15 @@ export async function createInventoryServer(
   });
   // Every call expires what is due before it looks at stock; the sweep makes expiry happen on
   // time even when no call comes, so metrics and logs show it when it happens.
-  const sweep = setInterval(() => ledger.expireDue(), config.RESERVATION_SWEEP_INTERVAL_MS);
+  const sweep = setInterval(() => ledger.expireDue(), config.reservationSweepIntervalMs);
   sweep.unref();
 
   const { address } = listeners;
   logger.info(
     {
       address,
-      products: config.INVENTORY_SEED.size,
-      reservationTtlMs: config.RESERVATION_TTL_MS,
+      products: config.seed.size,
+      reservationTtlMs: config.reservationTtlMs,
     },
     'inventory gRPC listening',
   );

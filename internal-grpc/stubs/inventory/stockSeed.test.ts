@@ -5,12 +5,12 @@ import { parseStockSeed } from './stockSeed';
 describe('INVENTORY_SEED', () => {
   it('covers the demo catalog by default: 1 to 220 with 100 units, 221 to 240 sold out', () => {
     const config = loadInventoryConfig({});
-    expect(config.INVENTORY_SEED.size).toBe(240);
-    expect(config.INVENTORY_SEED.get('1')).toBe(100);
-    expect(config.INVENTORY_SEED.get('220')).toBe(100);
-    expect(config.INVENTORY_SEED.get('221')).toBe(0);
-    expect(config.INVENTORY_SEED.get('240')).toBe(0);
-    expect(config.INVENTORY_SEED.has('241')).toBe(false);
+    expect(config.seed.size).toBe(240);
+    expect(config.seed.get('1')).toBe(100);
+    expect(config.seed.get('220')).toBe(100);
+    expect(config.seed.get('221')).toBe(0);
+    expect(config.seed.get('240')).toBe(0);
+    expect(config.seed.has('241')).toBe(false);
   });
 
   it('lets later entries override earlier ones and keeps ids with dashes whole', () => {

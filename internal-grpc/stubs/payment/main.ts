@@ -5,7 +5,7 @@ import { createPaymentServer } from './service';
 /** The payment stub process: `npx tsx internal-grpc/stubs/payment/main.ts`. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadPaymentConfig());
-  const logger = createLogger('payment', config.LOG_LEVEL);
+  const logger = createLogger('payment', config.logLevel);
   const server = await createPaymentServer(config, { logger });
   installShutdown(logger, [{ name: 'payment server', close: server.stop }]);
 }

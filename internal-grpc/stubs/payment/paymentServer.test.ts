@@ -244,13 +244,36 @@ describe('payment success rate', () => {
 describe('payment configuration', () => {
   it('defaults to a 1-2 s delay and 95% success', () => {
     const config = loadPaymentConfig({});
-    expect(config).toMatchObject({
-      GRPC_PORT: 50054,
-      PAYMENT_DELAY_MIN_MS: 1000,
-      PAYMENT_DELAY_MAX_MS: 2000,
-      PAYMENT_SUCCESS_RATE: 0.95,
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      grpcPort: 50054,
+      httpPort: undefined,
+      logLevel: 'info',
+      delayMs: { min: 1000, max: 2000 },
+      successRate: 0.95,
     });
-    expect(loadPaymentConfig({ PAYMENT_SUCCESS_RATE: '' }).PAYMENT_SUCCESS_RATE).toBe(0.95);
+    expect(loadPaymentConfig({ PAYMENT_SUCCESS_RATE: '' }).successRate).toBe(0.95);
+  });
+
+  it('maps every variable onto its camelCase setting', () => {
+    expect(
+      loadPaymentConfig({
+        GRPC_HOST: '0.0.0.0',
+        GRPC_PORT: '0',
+        HTTP_PORT: '9464',
+        LOG_LEVEL: 'warn',
+        PAYMENT_DELAY_MIN_MS: '5',
+        PAYMENT_DELAY_MAX_MS: '7',
+        PAYMENT_SUCCESS_RATE: '0.5',
+      }),
+    ).toEqual({
+      host: '0.0.0.0',
+      grpcPort: 0,
+      httpPort: 9464,
+      logLevel: 'warn',
+      delayMs: { min: 5, max: 7 },
+      successRate: 0.5,
+    });
   });
 
   it.each([

@@ -24,11 +24,11 @@ export async function createPaymentServer(
   config: PaymentConfig,
   options: { logger?: Logger; random?: ChargeBookOptions['random'] } = {},
 ): Promise<PaymentServer> {
-  const logger = options.logger ?? createLogger('payment', config.LOG_LEVEL);
+  const logger = options.logger ?? createLogger('payment', config.logLevel);
   const metrics = createPaymentMetrics(() => book.inFlight);
   const book = new ChargeBook({
-    delayMs: { min: config.PAYMENT_DELAY_MIN_MS, max: config.PAYMENT_DELAY_MAX_MS },
-    successRate: config.PAYMENT_SUCCESS_RATE,
+    delayMs: config.delayMs,
+    successRate: config.successRate,
     random: options.random,
     onSettled: (record) => {
       metrics.outcomes.inc({
@@ -54,8 +54,8 @@ export async function createPaymentServer(
   logger.info(
     {
       address,
-      delayMs: [config.PAYMENT_DELAY_MIN_MS, config.PAYMENT_DELAY_MAX_MS],
-      successRate: config.PAYMENT_SUCCESS_RATE,
+      delayMs: [config.delayMs.min, config.delayMs.max],
+      successRate: config.successRate,
     },
     'payment gRPC listening',
   );

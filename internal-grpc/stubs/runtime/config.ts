@@ -24,6 +24,24 @@ export function stubListenShape(defaultGrpcPort: number) {
   };
 }
 
+/** What every stub listens on and logs at, as its config names it. */
+export interface StubListenConfig {
+  /** Interface both servers bind (GRPC_HOST). */
+  host: string;
+  /** 0 binds a random free port (tests). */
+  grpcPort: number;
+  /** /health and /metrics over HTTP; undefined = off. */
+  httpPort: number | undefined;
+  logLevel: z.infer<ReturnType<typeof env.logLevel>>;
+}
+
+/** Maps the parsed `stubListenShape` variables onto their camelCase names. */
+export function stubListenConfig(
+  c: z.infer<z.ZodObject<ReturnType<typeof stubListenShape>>>,
+): StubListenConfig {
+  return { host: c.GRPC_HOST, grpcPort: c.GRPC_PORT, httpPort: c.HTTP_PORT, logLevel: c.LOG_LEVEL };
+}
+
 /** A host:port that clients on this machine can dial, even when the server bound every interface. */
 export function dialAddress(host: string, port: number): string {
   const dialHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { startGrpcServer } from '../../src/server';
-import { dialAddress } from './config';
+import { dialAddress, type StubListenConfig } from './config';
 import { startStubHttp, type StubHttp } from './httpEndpoints';
 
 /** What a stub listens on: its gRPC service, and /health + /metrics when HTTP_PORT is set. */
@@ -17,21 +17,18 @@ export interface StubListeners {
 
 export async function listenStub(options: {
   register: (server: grpc.Server) => void;
-  config: { GRPC_HOST: string; GRPC_PORT: number; HTTP_PORT?: number | undefined };
+  config: Pick<StubListenConfig, 'host' | 'grpcPort' | 'httpPort'>;
   registry: Registry;
   logger: Logger;
 }): Promise<StubListeners> {
   const { config } = options;
-  const grpcServer = await startGrpcServer(
-    options.register,
-    `${config.GRPC_HOST}:${config.GRPC_PORT}`,
-  );
+  const grpcServer = await startGrpcServer(options.register, `${config.host}:${config.grpcPort}`);
   let http: StubHttp | undefined;
-  if (config.HTTP_PORT !== undefined) {
+  if (config.httpPort !== undefined) {
     try {
       http = await startStubHttp({
-        host: config.GRPC_HOST,
-        port: config.HTTP_PORT,
+        host: config.host,
+        port: config.httpPort,
         registry: options.registry,
         logger: options.logger,
       });
@@ -42,7 +39,7 @@ export async function listenStub(options: {
     }
   }
   return {
-    address: dialAddress(config.GRPC_HOST, grpcServer.port),
+    address: dialAddress(config.host, grpcServer.port),
     port: grpcServer.port,
     httpUrl: http?.url,
     stop: async () => {
