@@ -1,9 +1,16 @@
+import { context, ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import type { FormattedExecutionResult } from 'graphql';
 import { register } from 'prom-client';
 import { createLogger, type Viewer } from '@shop/shared';
 import { ORDER_VERSION_VARIABLE, VERSION_KEY } from './orderSelection';
 import type { SupergraphExecutor } from './orderStatusChanged';
-import { SharedOrderReads, type OrderSnapshot } from './sharedOrderReads';
+import { PUSH_SPAN_NAME, SharedOrderReads, type OrderSnapshot } from './sharedOrderReads';
 
 // Unit test of the read groups' bookkeeping: the supergraph is a stand-in whose answers the
 // test releases, so "before the first read answered" is a state the test can hold.
@@ -27,8 +34,14 @@ async function stageCount(stage: string): Promise<number> {
 
 function heldExecutor() {
   const pending: ((result: FormattedExecutionResult) => void)[] = [];
+  /** The span active when each version's read started (null: the current state). */
+  const readIn = new Map<number | null, Span | undefined>();
   const execute: SupergraphExecutor = (_query, variables) =>
     new Promise((resolve) => {
+      readIn.set(
+        variables[ORDER_VERSION_VARIABLE] as number | null,
+        trace.getSpan(context.active()),
+      );
       const version = (variables[ORDER_VERSION_VARIABLE] as number | null) ?? 1;
       pending.push(() =>
         resolve({ data: { order: { id: 'o1', status: 'PENDING', [VERSION_KEY]: version } } }),
@@ -39,7 +52,7 @@ function heldExecutor() {
     while (pending.length === 0) await new Promise((r) => setImmediate(r));
     pending.shift()?.({});
   };
-  return { execute, answerNext };
+  return { execute, answerNext, readIn };
 }
 
 jest.setTimeout(10_000);
@@ -82,6 +95,74 @@ describe('SharedOrderReads', () => {
     while (delivered.length < 2) await new Promise((r) => setImmediate(r));
     expect(delivered.map((s) => s.version)).toEqual([1, 2]);
     expect(await stageCount('read')).toBe(before + 1);
+    leave();
+    reads.stop();
+  });
+});
+
+describe('SharedOrderReads tracing', () => {
+  // The gateway's real set-up in miniature: a context manager that follows async calls and a
+  // provider whose finished spans the test reads.
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const contextManager = new AsyncLocalStorageContextManager();
+
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+    trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+  });
+
+  it('reads and pushes each version in the trace of the event that announced it; the first read is no push', async () => {
+    const { execute, answerNext, readIn } = heldExecutor();
+    const reads = new SharedOrderReads(execute, createLogger('test', 'silent'), 4);
+    const delivered: OrderSnapshot[] = [];
+    const { group, leave } = reads.join(
+      { orderId: 'o3', query: 'q', variables: {}, viewer },
+      { deliver: (s) => delivered.push(s) },
+    );
+    const first = reads.current(group);
+    await answerNext();
+    await first;
+
+    // Two changes announced before the first is read: each is still its own trace's push.
+    const tracer = provider.getTracer('test');
+    const events = [2, 3].map((version) => {
+      const span = tracer.startSpan(`process order-events v${version}`, {}, ROOT_CONTEXT);
+      reads.changed('o3', viewer.userId, version, Date.now(), trace.setSpan(ROOT_CONTEXT, span));
+      return span;
+    });
+    await answerNext();
+    await answerNext();
+    while (delivered.length < 3) await new Promise((r) => setImmediate(r));
+    for (const span of events) span.end();
+    expect(delivered.map((s) => s.version)).toEqual([1, 2, 3]);
+
+    const pushes = exporter.getFinishedSpans().filter((s) => s.name === PUSH_SPAN_NAME);
+    expect(
+      pushes.map((s) => ({
+        traceId: s.spanContext().traceId,
+        parent: s.parentSpanContext?.spanId,
+        version: s.attributes['shop.order.version'],
+        order: s.attributes['shop.order.id'],
+        subscriptions: s.attributes['shop.subscriptions'],
+      })),
+    ).toEqual(
+      events.map((span, i) => ({
+        traceId: span.spanContext().traceId,
+        parent: span.spanContext().spanId,
+        version: i + 2,
+        order: 'o3',
+        subscriptions: 1,
+      })),
+    );
+    // The read as of each version ran inside its event's context (its fetches join that trace).
+    expect(readIn.get(2)).toBe(events[0]);
+    expect(readIn.get(3)).toBe(events[1]);
     leave();
     reads.stop();
   });
