@@ -34,14 +34,11 @@ async function stageCount(stage: string): Promise<number> {
 
 function heldExecutor() {
   const pending: ((result: FormattedExecutionResult) => void)[] = [];
-  /** The span active when each version's read started (null: the current state). */
-  const readIn = new Map<number | null, Span | undefined>();
+  /** Each read's variables and the span active when it started. */
+  const readIn: { variables: Record<string, unknown>; span: Span | undefined }[] = [];
   const execute: SupergraphExecutor = (_query, variables) =>
     new Promise((resolve) => {
-      readIn.set(
-        variables[ORDER_VERSION_VARIABLE] as number | null,
-        trace.getSpan(context.active()),
-      );
+      readIn.push({ variables, span: trace.getSpan(context.active()) });
       const version = (variables[ORDER_VERSION_VARIABLE] as number | null) ?? 1;
       pending.push(() =>
         resolve({ data: { order: { id: 'o1', status: 'PENDING', [VERSION_KEY]: version } } }),
@@ -161,9 +158,48 @@ describe('SharedOrderReads tracing', () => {
       })),
     );
     // The read as of each version ran inside its event's context (its fetches join that trace).
-    expect(readIn.get(2)).toBe(events[0]);
-    expect(readIn.get(3)).toBe(events[1]);
+    const spanOfRead = (version: number) =>
+      readIn.find((r) => r.variables[ORDER_VERSION_VARIABLE] === version)?.span;
+    expect(spanOfRead(2)).toBe(events[0]);
+    expect(spanOfRead(3)).toBe(events[1]);
     leave();
+    reads.stop();
+  });
+
+  it("keeps a queued read in its own event's context, not in that of the read it waited for", async () => {
+    const { execute, answerNext, readIn } = heldExecutor();
+    // One read at a time: the second order's read waits for the first's and is started by it.
+    const reads = new SharedOrderReads(execute, createLogger('test', 'silent'), 1);
+    const orders = ['o4', 'o5'];
+    const delivered: OrderSnapshot[] = [];
+    const groups = orders.map((orderId) =>
+      reads.join(
+        { orderId, query: 'q', variables: { orderId }, viewer },
+        { deliver: (s) => delivered.push(s) },
+      ),
+    );
+    for (const { group } of groups) {
+      const first = reads.current(group);
+      await answerNext();
+      await first;
+    }
+    const tracer = provider.getTracer('test');
+    const events = orders.map((orderId) => {
+      const span = tracer.startSpan(`process order-events ${orderId}`, {}, ROOT_CONTEXT);
+      reads.changed(orderId, viewer.userId, 2, Date.now(), trace.setSpan(ROOT_CONTEXT, span));
+      return span;
+    });
+    await answerNext();
+    await answerNext();
+    while (delivered.length < 4) await new Promise((r) => setImmediate(r));
+    for (const span of events) span.end();
+    const spanOfRead = (orderId: string) =>
+      readIn.find(
+        (r) => r.variables.orderId === orderId && r.variables[ORDER_VERSION_VARIABLE] === 2,
+      )?.span;
+    expect(spanOfRead('o4')).toBe(events[0]);
+    expect(spanOfRead('o5')).toBe(events[1]);
+    for (const { leave } of groups) leave();
     reads.stop();
   });
 });

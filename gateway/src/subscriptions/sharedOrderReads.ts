@@ -373,17 +373,22 @@ export class SharedOrderReads {
     group: ReadGroup,
     version: number | null,
   ): Promise<OrderSnapshot | ExecutionResult> {
+    // A read queued behind others is started by whichever read finishes first (p-limit), in
+    // that one's context: keep this version's, so its fetches join the right trace.
+    const traceContext = otel.active();
     for (let attempt = 0; ; attempt++) {
       const queuedAt = performance.now();
-      const outcome = await this.limit(async () => {
-        const startedAt = performance.now();
-        observeRead('queued', (startedAt - queuedAt) / 1000);
-        try {
-          return await this.read(group, version);
-        } finally {
-          observeRead('executing', (performance.now() - startedAt) / 1000);
-        }
-      });
+      const outcome = await this.limit(() =>
+        otel.with(traceContext, async () => {
+          const startedAt = performance.now();
+          observeRead('queued', (startedAt - queuedAt) / 1000);
+          try {
+            return await this.read(group, version);
+          } finally {
+            observeRead('executing', (performance.now() - startedAt) / 1000);
+          }
+        }),
+      );
       if (outcome.kind !== 'retry') return outcome.value;
       const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
       if (this.stopped || group.sinks.size === 0 || attempt >= 20) return outcome.value;
