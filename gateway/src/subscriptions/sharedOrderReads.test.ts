@@ -123,11 +123,16 @@ describe('SharedOrderReads tracing', () => {
       { deliver: (s) => delivered.push(s) },
     );
     const first = reads.current(group);
+    // The order's creation event, heard while the first read runs: that read is the starting
+    // point of the subscriptions, not the push of a change.
+    const tracer = provider.getTracer('test');
+    const created = tracer.startSpan('process order-events v1', {}, ROOT_CONTEXT);
+    reads.changed('o3', viewer.userId, 1, Date.now(), trace.setSpan(ROOT_CONTEXT, created));
+    created.end();
     await answerNext();
     await first;
 
     // Two changes announced before the first is read: each is still its own trace's push.
-    const tracer = provider.getTracer('test');
     const events = [2, 3].map((version) => {
       const span = tracer.startSpan(`process order-events v${version}`, {}, ROOT_CONTEXT);
       reads.changed('o3', viewer.userId, version, Date.now(), trace.setSpan(ROOT_CONTEXT, span));

@@ -272,7 +272,8 @@ export class SharedOrderReads {
         }
         if (cause) noteCause(group, outcome.version, cause);
         if (!group.latest) {
-          this.send(group, outcome);
+          // The group's starting point (its subscriptions' baseline), not the push of a change.
+          this.send(group, outcome, { push: false });
           group.first?.settle(outcome);
           group.first = undefined;
         } else if (outcome.version > group.latest.version) {
@@ -311,7 +312,7 @@ export class SharedOrderReads {
     }
   }
 
-  private send(group: ReadGroup, snapshot: OrderSnapshot): void {
+  private send(group: ReadGroup, snapshot: OrderSnapshot, { push = true } = {}): void {
     if (group.latest && snapshot.version <= group.latest.version) return;
     group.latest = snapshot;
     const sentAt = Date.now();
@@ -320,7 +321,7 @@ export class SharedOrderReads {
       if (version === snapshot.version) observeStage('read', committedAt, sentAt);
       group.committedAt.delete(version);
     }
-    const cause = group.causes.get(snapshot.version);
+    const cause = push ? group.causes.get(snapshot.version) : undefined;
     for (const version of group.causes.keys()) {
       if (version <= snapshot.version) group.causes.delete(version);
     }
@@ -329,8 +330,8 @@ export class SharedOrderReads {
     const deliver = () => {
       for (const sink of sinks) sink.deliver(snapshot);
     };
-    // A version no event announced (a subscription's first read, a re-read after the feed was
-    // interrupted) is no push of a change: no span.
+    // The first read, or a version no event announced (a re-read after the feed was
+    // interrupted), is no push of a change: no span.
     if (!cause) {
       deliver();
       return;
