@@ -17,6 +17,7 @@ import {
   requireViewer,
   startSubgraphServer,
   type BaseContext,
+  type Logger,
   type RunningSubgraph,
   type TokenVerifier,
 } from '@shop/shared';
@@ -103,7 +104,11 @@ export class SupergraphFiles {
   }
 }
 
-export function startGateway(env: Record<string, string>): Promise<RunningGateway> {
+/** An in-process gateway on a free port; `logger` receives its lines (silent by default). */
+export function startGateway(
+  env: Record<string, string>,
+  logger: Logger = silentLogger,
+): Promise<RunningGateway> {
   const config = loadGatewayConfig({
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -115,7 +120,7 @@ export function startGateway(env: Record<string, string>): Promise<RunningGatewa
     RATE_LIMIT_PREFIX: uniqueName('gateway-test-rl'),
     ...env,
   });
-  return createGateway(config, { logger: silentLogger });
+  return createGateway(config, { logger });
 }
 
 /** The repository root, where entry points are run from as `npm start` does. */
@@ -204,14 +209,20 @@ export async function post(
 
 /**
  * An HTTP hop in front of a subgraph that counts the requests it forwards, so a test can prove
- * the gateway refused an operation without calling the subgraph.
+ * the gateway refused an operation without calling the subgraph, and keeps their headers.
  */
-export async function countingSubgraphProxy(
-  targetUrl: string,
-): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+export async function countingSubgraphProxy(targetUrl: string): Promise<{
+  url: string;
+  requests: () => number;
+  /** The headers of each forwarded request, oldest first. */
+  headers: () => http.IncomingHttpHeaders[];
+  close: () => Promise<void>;
+}> {
   let requests = 0;
+  const seen: http.IncomingHttpHeaders[] = [];
   const server = http.createServer((req, res) => {
     requests += 1;
+    seen.push(req.headers);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -243,6 +254,7 @@ export async function countingSubgraphProxy(
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     requests: () => requests,
+    headers: () => [...seen],
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));

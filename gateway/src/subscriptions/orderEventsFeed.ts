@@ -91,6 +91,9 @@ export function startOrderEventsFeed(options: {
         const committedAt = Date.parse(event.occurredAt);
         observeStage('published', committedAt, Number(message.timestamp));
         observeStage('received', committedAt, receivedAt);
+        // Called inside the kafkajs instrumentation's `process <topic>` span (a child of the
+        // message's traceparent): SharedOrderReads takes the active context as the change's, so
+        // the push to subscribers joins the trace of the change (docs/observability.md).
         options.handlers.changed(
           event.orderId,
           event.userId,

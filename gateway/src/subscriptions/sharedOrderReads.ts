@@ -1,3 +1,4 @@
+import { context as otel, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { ExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
 import pLimit from 'p-limit';
@@ -41,6 +42,13 @@ interface ReadGroup extends ReadSpec {
   ahead?: OrderSnapshot;
   /** When each announced, not yet sent version was committed (epoch ms), for the stage metric. */
   committedAt: Map<number, number>;
+  /**
+   * The trace context of the event that announced each not yet sent version (the gateway's
+   * `process <order-events>` span): the version's read runs in it and its push span is its child.
+   */
+  causes: Map<number, Context>;
+  /** The event behind `needCurrent`, when one was (a V1 event names no version). */
+  currentCause?: Context;
   /** The group's read loop, while it runs (at most one per group, so versions stay in order). */
   draining?: Promise<void>;
   /** For subscriptions that join before the first read has answered. */
@@ -71,6 +79,14 @@ const readGroups = new Gauge({
 
 /** Backoff between retries of a failed refresh: a change must not be lost to a subgraph blip. */
 const RETRY_DELAYS_MS = [100, 500, 2000, 5000];
+
+/** Announced versions remembered per group (commit times, trace contexts): forged floods stop here. */
+const MAX_PENDING_VERSIONS = 64;
+
+const tracer = trace.getTracer('@shop/gateway');
+
+/** The span of one change handed to a group's subscriptions (docs/observability.md). */
+export const PUSH_SPAN_NAME = 'push orderStatusChanged';
 
 /**
  * Groups subscriptions by (order, query, variables, user) and reads each group's order once per
@@ -117,6 +133,7 @@ export class SharedOrderReads {
         heardDuringRead: 0,
         needCurrent: false,
         committedAt: new Map(),
+        causes: new Map(),
       };
       this.groups.set(key, group);
       const ofOrder = this.byOrder.get(spec.orderId) ?? new Set();
@@ -171,12 +188,18 @@ export class SharedOrderReads {
     activeSubscriptions.inc();
   }
 
-  /** An order changed (or may have): every group following it reads up to that version. */
+  /**
+   * An order changed (or may have): every group following it reads up to that version. `cause`
+   * is the trace context of the event (by default the active one: the kafkajs instrumentation's
+   * `process` span of the message), so the read and the push of that version join the trace of
+   * the change that made it.
+   */
   changed(
     orderId: string,
     userId: string,
     version: number | undefined,
     committedAtMs?: number,
+    cause: Context = otel.active(),
   ): void {
     for (const group of this.byOrder.get(orderId) ?? []) {
       // Only the owner's subscriptions follow an order (an admin may read any order, but
@@ -184,14 +207,16 @@ export class SharedOrderReads {
       if (group.viewer.userId !== userId) continue;
       if (version === undefined) {
         group.needCurrent = true; // a V1 event names no version: read what is there now
+        group.currentCause = cause;
       } else {
         if (group.latest && version <= group.latest.version) continue;
         group.target = Math.max(group.target, version);
         group.heardDuringRead = Math.max(group.heardDuringRead, version);
         // Bounded: a flood of forged versions must not grow the map without end.
-        if (committedAtMs !== undefined && group.committedAt.size < 64) {
+        if (committedAtMs !== undefined && group.committedAt.size < MAX_PENDING_VERSIONS) {
           group.committedAt.set(version, committedAtMs);
         }
+        noteCause(group, version, cause);
       }
       this.drain(group);
     }
@@ -231,7 +256,11 @@ export class SharedOrderReads {
       const latest = group.latest;
       if (!latest || group.needCurrent) {
         group.needCurrent = false;
-        const outcome = await this.readWithRetry(group, null);
+        const cause = group.currentCause;
+        group.currentCause = undefined;
+        const outcome = await otel.with(cause ?? otel.active(), () =>
+          this.readWithRetry(group, null),
+        );
         if (!isSnapshot(outcome)) {
           if (!group.latest) {
             // Not found, not the viewer's, or unreadable: joiners get this error and leave.
@@ -241,8 +270,10 @@ export class SharedOrderReads {
           }
           continue;
         }
+        if (cause) noteCause(group, outcome.version, cause);
         if (!group.latest) {
-          this.send(group, outcome);
+          // The group's starting point (its subscriptions' baseline), not the push of a change.
+          this.send(group, outcome, { push: false });
           group.first?.settle(outcome);
           group.first = undefined;
         } else if (outcome.version > group.latest.version) {
@@ -255,7 +286,11 @@ export class SharedOrderReads {
       const version = latest.version + 1;
       group.heardDuringRead = 0;
       const outcome =
-        group.ahead?.version === version ? group.ahead : await this.readWithRetry(group, version);
+        group.ahead?.version === version
+          ? group.ahead
+          : await otel.with(group.causes.get(version) ?? otel.active(), () =>
+              this.readWithRetry(group, version),
+            );
       if (isSnapshot(outcome) && outcome.version === version) {
         this.send(group, outcome);
         continue;
@@ -271,10 +306,13 @@ export class SharedOrderReads {
       // yet and its own event is still to come). Nothing is sent; an event heard during the
       // read (possibly that real change) keeps the loop going.
       group.target = Math.max(latest.version, group.heardDuringRead);
+      for (const announced of group.causes.keys()) {
+        if (announced > group.target) group.causes.delete(announced);
+      }
     }
   }
 
-  private send(group: ReadGroup, snapshot: OrderSnapshot): void {
+  private send(group: ReadGroup, snapshot: OrderSnapshot, { push = true } = {}): void {
     if (group.latest && snapshot.version <= group.latest.version) return;
     group.latest = snapshot;
     const sentAt = Date.now();
@@ -283,8 +321,48 @@ export class SharedOrderReads {
       if (version === snapshot.version) observeStage('read', committedAt, sentAt);
       group.committedAt.delete(version);
     }
+    const cause = push ? group.causes.get(snapshot.version) : undefined;
+    for (const version of group.causes.keys()) {
+      if (version <= snapshot.version) group.causes.delete(version);
+    }
     if (group.ahead && group.ahead.version <= snapshot.version) group.ahead = undefined;
-    for (const sink of [...group.sinks]) sink.deliver(snapshot);
+    const sinks = [...group.sinks];
+    const deliver = () => {
+      for (const sink of sinks) sink.deliver(snapshot);
+    };
+    // The first read, or a version no event announced (a re-read after the feed was
+    // interrupted), is no push of a change: no span.
+    if (!cause) {
+      deliver();
+      return;
+    }
+    // The push of a change to this group's subscriptions, in the trace of the change: a child of
+    // the `process <order-events>` span of the event that announced the version. It ends once
+    // the result is in every subscription's send queue (graphql-ws writes it to the socket next).
+    const span = tracer.startSpan(
+      PUSH_SPAN_NAME,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          'graphql.operation.type': 'subscription',
+          'shop.order.id': group.orderId,
+          'shop.order.version': snapshot.version,
+          'shop.subscriptions': sinks.length,
+        },
+      },
+      cause,
+    );
+    try {
+      otel.with(trace.setSpan(cause, span), () => {
+        deliver();
+        this.logger.debug(
+          { orderId: group.orderId, version: snapshot.version, subscriptions: sinks.length },
+          'order change pushed to subscribers',
+        );
+      });
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -296,17 +374,22 @@ export class SharedOrderReads {
     group: ReadGroup,
     version: number | null,
   ): Promise<OrderSnapshot | ExecutionResult> {
+    // A read queued behind others is started by whichever read finishes first (p-limit), in
+    // that one's context: keep this version's, so its fetches join the right trace.
+    const traceContext = otel.active();
     for (let attempt = 0; ; attempt++) {
       const queuedAt = performance.now();
-      const outcome = await this.limit(async () => {
-        const startedAt = performance.now();
-        observeRead('queued', (startedAt - queuedAt) / 1000);
-        try {
-          return await this.read(group, version);
-        } finally {
-          observeRead('executing', (performance.now() - startedAt) / 1000);
-        }
-      });
+      const outcome = await this.limit(() =>
+        otel.with(traceContext, async () => {
+          const startedAt = performance.now();
+          observeRead('queued', (startedAt - queuedAt) / 1000);
+          try {
+            return await this.read(group, version);
+          } finally {
+            observeRead('executing', (performance.now() - startedAt) / 1000);
+          }
+        }),
+      );
       if (outcome.kind !== 'retry') return outcome.value;
       const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number;
       if (this.stopped || group.sinks.size === 0 || attempt >= 20) return outcome.value;
@@ -359,6 +442,12 @@ export class SharedOrderReads {
       },
     };
   }
+}
+
+/** Remembers the event behind `version` (the first one heard: a redelivery is the same change). */
+function noteCause(group: ReadGroup, version: number, cause: Context): void {
+  if (group.causes.has(version) || group.causes.size >= MAX_PENDING_VERSIONS) return;
+  group.causes.set(version, cause);
 }
 
 function notFound(orderId: string): GraphQLError {

@@ -45,7 +45,12 @@ export function createInventoryHandlers(
         try {
           const { reservation, repeated } = ledger.reserve(checkoutId, items);
           metrics.reserveCalls.inc({ outcome: repeated ? 'repeat' : 'reserved' });
-          logger.debug({ checkoutId, reservationId: reservation.id, repeated }, 'reserve');
+          // Info, like payment's "charge settled": stock held for a checkout (until confirmed,
+          // released or expired) is a change an operator follows a checkout by.
+          logger.info(
+            { checkoutId, reservationId: reservation.id, repeated, lines: items.length },
+            'stock reserved',
+          );
           return { ...wireReservation(reservation), expiresAt: iso(reservation.expiresAt) };
         } catch (err) {
           const outcome = err instanceof InsufficientStockError ? 'insufficient_stock' : 'rejected';

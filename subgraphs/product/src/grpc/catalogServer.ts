@@ -53,7 +53,12 @@ export function productCatalogHandlers(
       return;
     }
     store.findByIds(ids).then(
-      (found) => callback(null, respond(ids, found)),
+      (found) => {
+        // Debug: a read-only catalog has nothing to say per call at info (every cart view and
+        // checkout reads it), but a debugging operator wants each lookup joined to its trace.
+        log.debug({ method, ids: ids.length, missing: ids.length - found.size }, 'catalog lookup');
+        callback(null, respond(ids, found));
+      },
       (err: unknown) => {
         const unavailable = isStoreUnavailable(err);
         log.error({ err, method, ids: ids.length, unavailable }, 'catalog lookup failed');
