@@ -3,10 +3,10 @@
  * startSubgraphServer, so it verifies forwarded tokens exactly as production subgraphs do), a
  * supergraph composed for it in a temp file, and a gateway on a random port.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -295,4 +295,90 @@ export function metricValue(
     if (Object.entries(labels).every(([k, v]) => present[k] === v)) return Number(match[3]);
   }
   return 0;
+}
+
+export interface RedisServerProcess {
+  url: string;
+  port: number;
+  /** Sends `signal` (SIGKILL: gone at once, as a crash) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port, empty (nothing is persisted), and waits for PONG. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Answers whether a Redis on `port` replies PONG to PING (plain RESP over TCP). */
+function redisPong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (c: Buffer) => {
+      reply += c.toString();
+      if (reply.includes('\r\n')) socket.end();
+    });
+    socket.once('close', () => resolve(reply.startsWith('+PONG')));
+    socket.once('error', () => undefined);
+  });
+}
+
+/**
+ * A redis-server of the test's own on a free loopback port, with no persistence: tests that
+ * take Redis away mid-run must never touch the shared one (6379) other suites are using.
+ */
+export async function startRedisServer(): Promise<RedisServerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'gateway-redis-'));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const start = async () => {
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    const spawned = spawn('redis-server', [...args, '--dir', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    spawned.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child = spawned;
+    exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
+    try {
+      await waitFor(
+        async () => {
+          if (!running()) throw new Error(`redis-server exited ${spawned.exitCode}: ${stderr}`);
+          return redisPong(port);
+        },
+        { what: `redis-server on ${port}`, timeoutMs: 15_000, intervalMs: 50 },
+      );
+    } catch (err) {
+      spawned.kill('SIGKILL');
+      await exited;
+      throw err;
+    }
+  };
+  const kill = async (signal: NodeJS.Signals) => {
+    if (running()) child?.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: start,
+    stop: async () => {
+      await kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
