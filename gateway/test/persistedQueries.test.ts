@@ -1,13 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import type { ProductService } from '@shop/product-subgraph';
 import type { RunningSubgraph } from '@shop/shared';
+import * as e2eOperations from '../../test/e2e/operations';
+import { readmeOperations } from '../src/edge/readmeOperations';
 import type { RunningGateway } from '../src/service';
 import {
   countingSubgraphProxy,
   deadUrl,
+  REPO_ROOT,
   startGateway,
+  startProductService,
   startWhoamiSubgraph,
   SupergraphFiles,
   WHOAMI_SDL,
@@ -172,6 +178,68 @@ describe('persisted queries', () => {
       });
       expect(get.status).toBe(400);
       expect(proxy.requests()).toBe(before);
+    });
+  });
+
+  /**
+   * What ships: the committed manifest and supergraph, the real product service, the other
+   * subgraphs down. Every example of the README and every operation of the e2e client gets past
+   * the safelist (whatever the subgraphs then answer); their unnamed forms do not.
+   */
+  describe('safelist mode with the committed manifest', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gateway-safelist-shipped-'));
+    let product: ProductService;
+    let gw: RunningGateway;
+    const readme = readmeOperations(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+    const e2e = Object.values(e2eOperations).filter((text) =>
+      parse(text).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION),
+    );
+    const refusedByList = (res: Awaited<ReturnType<typeof send>>) =>
+      res.status === 400 &&
+      res.body.errors?.some((e) => e.extensions?.code === 'PERSISTED_QUERY_NOT_IN_LIST') === true;
+
+    beforeAll(async () => {
+      product = await startProductService(path.join(dir, 'product.db'));
+      gw = await gateway({
+        SUPERGRAPH_PATH: path.join(REPO_ROOT, 'supergraph.graphql'),
+        PRODUCT_SUBGRAPH_URL: product.graphqlUrl,
+        CART_SUBGRAPH_URL: await deadUrl(),
+        CHECKOUT_SUBGRAPH_URL: await deadUrl(),
+        ORDERS_SUBGRAPH_URL: await deadUrl(),
+        PERSISTED_QUERIES: 'safelist',
+      });
+    });
+    afterAll(async () => {
+      await product?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("runs the README's first example as written there", async () => {
+      const catalog = readme.find((op) => op.name === 'Catalog');
+      const res = await send(gw.url, { query: catalog?.document });
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data?.products).toMatchObject({
+        edges: expect.arrayContaining([expect.objectContaining({ node: expect.anything() })]),
+      });
+    });
+
+    it('lets every README example and every e2e client operation through, and not their anonymous forms', async () => {
+      expect(readme.length).toBeGreaterThanOrEqual(8);
+      expect(e2e.length).toBeGreaterThanOrEqual(15);
+      for (const query of [...readme.map((op) => op.document), ...e2e]) {
+        const op = parse(query).definitions.find(
+          (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+        );
+        const res = await send(gw.url, { query, operationName: op?.name?.value });
+        expect([op?.name?.value, refusedByList(res)]).toEqual([op?.name?.value, false]);
+        const anonymous = query.replace(/^(\s*)(query|mutation|subscription) \w+/, '$1$2');
+        expect(anonymous).not.toBe(query);
+        expect([op?.name?.value, refusedByList(await send(gw.url, { query: anonymous }))]).toEqual([
+          op?.name?.value,
+          true,
+        ]);
+      }
     });
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { register } from 'prom-client';
@@ -8,6 +11,7 @@ import {
   type RunningSubgraph,
 } from '@shop/shared';
 import { TEST_JWT_SECRET, testToken, uniqueName } from '@shop/shared/src/testing';
+import type { ProductService } from '@shop/product-subgraph';
 import type { RunningGateway } from '../src/service';
 import {
   deadUrl,
@@ -15,6 +19,7 @@ import {
   silentLogger,
   spawnGateway,
   startGateway,
+  startProductService,
   SupergraphFiles,
   type GatewayProcess,
   type GraphQLHttpResult,
@@ -22,6 +27,11 @@ import {
 
 /** Cost units per minute for each client; `{ ping }` costs 1, `mutation { checkout }` 10. */
 const POINTS = 40;
+
+const PRODUCT_SDL = readFileSync(
+  path.resolve(__dirname, '..', '..', 'subgraphs', 'product', 'schema.graphql'),
+  'utf8',
+);
 
 const SHOP_SDL = `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -150,6 +160,84 @@ describe('rate limits at the gateway', () => {
       const res = await post(trusting.url, '{ ping }', { 'x-forwarded-for': `203.0.113.${i}` });
       expect(res.status).toBe(200); // each forwarded client has its own budget
     }
+  });
+
+  /**
+   * Budgets are in cost units, not requests: with the real product subgraph beside the shop
+   * one, a catalog page of 50 products with nested fields spends its estimated cost, `{ ping }`
+   * one unit, from the same budget.
+   */
+  describe('charged in cost units', () => {
+    const HEAVY = `{ products(first: 50) { totalCount edges { cursor node {
+      id name price { amount currencyCode } category { id name } } } } }`;
+    const CHEAP = '{ ping }';
+    const dir = mkdtempSync(path.join(tmpdir(), 'gateway-rl-cost-'));
+    let product: ProductService;
+    let catalog: string;
+    /** What demand control estimates for HEAVY, read from the gateway's own answer. */
+    let heavyCost: number;
+    /** HEAVY twice and five units to spare. */
+    let points: number;
+    let gw: RunningGateway;
+
+    beforeAll(async () => {
+      product = await startProductService(path.join(dir, 'product.db'));
+      catalog = files.write([
+        { name: 'shop', url: subgraph.url, sdl: SHOP_SDL },
+        { name: 'product', url: product.graphqlUrl, sdl: PRODUCT_SDL },
+      ]);
+      const unlimited = await inProcess({ SUPERGRAPH_PATH: catalog, RATE_LIMIT_ENABLED: 'false' });
+      const probe = await post(unlimited.url, HEAVY);
+      expect(probe.body.errors).toBeUndefined();
+      heavyCost = Number(
+        (probe.body as { extensions?: { cost?: { estimated?: unknown } } }).extensions?.cost
+          ?.estimated,
+      );
+      points = 2 * heavyCost + 5;
+      gw = await inProcess({
+        SUPERGRAPH_PATH: catalog,
+        RATE_LIMIT_POINTS: String(points),
+        TRUSTED_PROXIES: 'loopback',
+      });
+    });
+    afterAll(async () => {
+      await product?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('spends a heavy catalog page in fewer requests than cheap ones, per IP and per user', async () => {
+      // Far above the one unit a cheap operation costs, and far below COST_MAX.
+      expect(heavyCost).toBeGreaterThan(100);
+
+      // One anonymous address: two pages, then only the five units left over.
+      const a = { 'x-forwarded-for': '198.51.100.20' };
+      for (let i = 0; i < 2; i += 1) {
+        const page = await post(gw.url, HEAVY, a);
+        expect(page.status).toBe(200);
+        expect(page.body.data?.products).toMatchObject({ edges: expect.any(Array) });
+      }
+      for (let i = 0; i < 5; i += 1) expect((await post(gw.url, CHEAP, a)).status).toBe(200);
+      expectRateLimited(await post(gw.url, CHEAP, a));
+      expectRateLimited(await post(gw.url, HEAVY, a));
+
+      // Another address spending only cheap operations gets `points` of them: the same budget
+      // lasts ~heavyCost times as many requests.
+      const b = { 'x-forwarded-for': '198.51.100.21' };
+      for (let i = 0; i < points; i += 1) {
+        const res = await post(gw.url, CHEAP, b);
+        if (res.status !== 200)
+          throw new Error(`cheap request ${i + 1} of ${points}: ${res.status}`);
+      }
+      expectRateLimited(await post(gw.url, CHEAP, b));
+
+      // A signed-in user (from the spent address) pays from their own budget, in units too.
+      const user = { ...a, authorization: `Bearer ${await testToken(uniqueName('rl-cost'))}` };
+      expect((await post(gw.url, HEAVY, user)).status).toBe(200);
+      expect((await post(gw.url, HEAVY, user)).status).toBe(200);
+      const third = await post(gw.url, HEAVY, user);
+      expectRateLimited(third);
+      expect(third.body.data ?? null).toBeNull();
+    }, 60_000);
   });
 
   it('fails open when Redis is unreachable, and counts it', async () => {

@@ -3,10 +3,10 @@
  * startSubgraphServer, so it verifies forwarded tokens exactly as production subgraphs do), a
  * supergraph composed for it in a temp file, and a gateway on a random port.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -132,20 +132,34 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+export interface ServiceProcess {
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  /** Sends `signal` (SIGKILL: no shutdown hooks, as a crash) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then waits for the process to exit (nothing when it already has). */
+  stop(): Promise<void>;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
+}
+
 /**
- * A real gateway process (gateway/src/index.ts under tsx, as `npm start` runs it) on a free port,
- * resolved once /health/ready answers 200. Unlike startGateway, nothing is shared with the test
- * process: no module state, no Redis client, no limiter; only the environment given.
+ * A real service process (`entry` under tsx, as `npm start` runs it) on `port`, resolved once
+ * `readyPath` answers 200. Nothing is shared with the test process but the environment given.
  */
-export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/index.ts'], {
+export async function spawnService(
+  entry: string,
+  port: number,
+  env: Record<string, string>,
+  readyPath = '/health/ready',
+): Promise<ServiceProcess> {
+  // One node process (not the tsx CLI, which forks), so a signal reaches the service itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',
       JWT_SECRET: TEST_JWT_SECRET,
-      PUBLIC_CACHE_TTL_MS: '0',
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -155,28 +169,41 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = `http://127.0.0.1:${port}`;
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr}`);
-        const res = await fetch(`${base}/health/ready`);
-        if (!res.ok) throw new Error(`/health/ready ${res.status}: ${await res.text()}`);
+        if (!running()) throw new Error(`${entry} exited ${child.exitCode}: ${stderr}`);
+        const res = await fetch(`${baseUrl}${readyPath}`);
+        if (!res.ok) throw new Error(`${readyPath} ${res.status}: ${await res.text()}`);
         return true;
       },
-      { what: 'the gateway process to be ready', timeoutMs: 150_000, intervalMs: 200 },
+      { what: `${entry} to be ready`, timeoutMs: 150_000, intervalMs: 200 },
     );
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
     throw new Error(`${(err as Error).message}\n${stderr}`);
   }
-  return {
-    url: `${base}/graphql`,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+  const kill = async (signal: NodeJS.Signals) => {
+    if (running()) child.kill(signal);
+    await exited;
   };
+  return { baseUrl, kill, stop: () => kill('SIGTERM'), stderr: () => stderr };
+}
+
+/**
+ * A real gateway process (gateway/src/index.ts under tsx, as `npm start` runs it) on a free port,
+ * resolved once /health/ready answers 200. Unlike startGateway, nothing is shared with the test
+ * process: no module state, no Redis client, no limiter; only the environment given.
+ */
+export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
+  const gateway = await spawnService('gateway/src/index.ts', await freePort(), {
+    PUBLIC_CACHE_TTL_MS: '0',
+    ...env,
+  });
+  return { url: `${gateway.baseUrl}/graphql`, stop: gateway.stop };
 }
 
 /** A loopback URL nothing listens on: a port we bound and released. */
@@ -258,6 +285,112 @@ export async function countingSubgraphProxy(targetUrl: string): Promise<{
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * One sample of a Prometheus text exposition (what /metrics serves): the value of `name` whose
+ * labels include `labels`, 0 when there is none yet.
+ */
+export function metricValue(
+  exposition: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => present[k] === v)) return Number(match[3]);
+  }
+  return 0;
+}
+
+export interface RedisServerProcess {
+  url: string;
+  port: number;
+  /** Sends `signal` (SIGKILL: gone at once, as a crash) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port, empty (nothing is persisted), and waits for PONG. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Answers whether a Redis on `port` replies PONG to PING (plain RESP over TCP). */
+function redisPong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (c: Buffer) => {
+      reply += c.toString();
+      if (reply.includes('\r\n')) socket.end();
+    });
+    socket.once('close', () => resolve(reply.startsWith('+PONG')));
+    socket.once('error', () => undefined);
+  });
+}
+
+/**
+ * A redis-server of the test's own on a free loopback port, with no persistence: tests that
+ * take Redis away mid-run must never touch the shared one (6379) other suites are using.
+ */
+export async function startRedisServer(): Promise<RedisServerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'gateway-redis-'));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const start = async () => {
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    const spawned = spawn('redis-server', [...args, '--dir', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    spawned.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child = spawned;
+    exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
+    try {
+      await waitFor(
+        async () => {
+          if (!running()) throw new Error(`redis-server exited ${spawned.exitCode}: ${stderr}`);
+          return redisPong(port);
+        },
+        { what: `redis-server on ${port}`, timeoutMs: 15_000, intervalMs: 50 },
+      );
+    } catch (err) {
+      spawned.kill('SIGKILL');
+      await exited;
+      throw err;
+    }
+  };
+  const kill = async (signal: NodeJS.Signals) => {
+    if (running()) child?.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill,
+    restart: start,
+    stop: async () => {
+      await kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

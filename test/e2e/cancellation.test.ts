@@ -8,14 +8,22 @@ import type { Client } from 'graphql-ws';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
 import { startPlatform, type Platform } from './platform';
-import { codes, e2eKafka, followOrder, readTopic, shopper, type Shopper } from './shopper';
+import {
+  AVAILABILITY_PAGE,
+  CANCEL_ORDER,
+  codes,
+  e2eKafka,
+  followOrder,
+  readTopic,
+  shopper,
+  UPDATE_ORDER_STATUS,
+  type Shopper,
+} from './shopper';
 import { stubState, type StubState } from './stubState';
 
 jest.setTimeout(300_000);
 
-const ORDER_FIELDS = `id status version checkoutId cancellationReason total { amount }
-  refund { status amount { amount currencyCode } requestedAt refundedAt failureReason }`;
-
+/** The part of E2EOrderFields (shopper's operations) these tests look at. */
 interface OrderView {
   id: string;
   status: string;
@@ -73,23 +81,15 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     await shop.addToCart(aliceToken, productId, quantity);
     const checkout = await shop.checkout(aliceToken, uniqueName('key'), paymentMethod);
     expect(checkout.status).toBe('COMPLETED');
-    const order = await shop.orderOfCheckout<OrderView>(aliceToken, checkout.id, ORDER_FIELDS);
+    const order = await shop.orderOfCheckout<OrderView>(aliceToken, checkout.id);
     // The cart consumer empties the cart after the checkout; wait so the next buy starts clean.
     await shop.cartEmptied(aliceToken);
     return order;
   }
 
-  async function readOrder(id: string, token = aliceToken): Promise<OrderView> {
-    return (
-      await ok<{ order: OrderView }>(
-        `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`,
-        { id },
-        token,
-      )
-    ).order;
-  }
+  const readOrder = (id: string, token = aliceToken) => shop.order<OrderView>(token, id);
 
-  const refundSettled = (id: string) => shop.refundSettled<OrderView>(aliceToken, id, ORDER_FIELDS);
+  const refundSettled = (id: string) => shop.refundSettled<OrderView>(aliceToken, id);
 
   async function cancelledEventsOf(orderId: string, atLeast: number) {
     const mine = (messages: KafkaMessage[]) =>
@@ -115,14 +115,12 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
       platform.gatewayUrl,
       aliceToken,
       order.id,
-      ORDER_FIELDS,
     );
     clients.push(client);
 
     const cancelled = await shop.cancelOrder<OrderView>(
       aliceToken,
       order.id,
-      ORDER_FIELDS,
       'Ordered the wrong size',
     );
     expect(cancelled).toMatchObject({
@@ -171,7 +169,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
   test('a duplicated OrderCancelled refunds and restocks nothing more', async () => {
     const before = (await stubs.available(['12']))['12']!;
     const order = await buy('12', 2);
-    await ok(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: order.id }, aliceToken);
+    await shop.cancelOrder(aliceToken, order.id);
     await refundSettled(order.id);
     const [event] = await cancelledEventsOf(order.id, 1);
     await producer.send({
@@ -202,12 +200,8 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
       await platform.kill('orders', 'SIGTERM');
       await platform.start('orders', { ORDERS_CRASH_AT: point });
       const crashed = platform.exited('orders');
-      const cancelled = await ok<{ cancelOrder: OrderView }>(
-        `mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER_FIELDS} } }`,
-        { id: order.id },
-        adminToken,
-      );
-      expect(cancelled.cancelOrder.refund?.status).toBe('PENDING');
+      const cancelled = await shop.cancelOrder<OrderView>(adminToken, order.id);
+      expect(cancelled.refund?.status).toBe('PENDING');
       await crashed; // the switch fired: killed between two steps of the saga
       expect((await stubs.charge(order.checkoutId)).refundRequests).toBe(
         point === 'BEFORE_REFUND' ? 0 : 1,
@@ -227,7 +221,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
   test('a refund the provider refuses ends FAILED with a reason staff can act on; stock returns', async () => {
     const before = (await stubs.available(['16']))['16']!;
     const order = await buy('16', 1, 'card_refund_refused');
-    await ok(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: order.id }, aliceToken);
+    await shop.cancelOrder(aliceToken, order.id);
     const settled = await refundSettled(order.id);
     expect(settled.refund).toMatchObject({ status: 'FAILED', refundedAt: null });
     expect(settled.refund?.failureReason).toMatch(/card account is closed.*bank transfer/);
@@ -247,8 +241,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
 
   test('clear errors: twice, someone else’s, SHIPPED, owner too late; updateOrderStatus takes the same path', async () => {
     const order = await buy('17', 1);
-    const cancel = (id: string, token: string) =>
-      gql(`mutation($id: ID!) { cancelOrder(id: $id) { id status } }`, { id }, token);
+    const cancel = (id: string, token: string) => gql(CANCEL_ORDER, { id }, token);
 
     expect(codes(await cancel(order.id, bobToken))).toEqual(['NOT_FOUND']);
     expect(codes(await gql(`mutation { cancelOrder(id: "nope") { id } }`, {}, aliceToken))).toEqual(
@@ -259,11 +252,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     ]);
 
     const move = (id: string, status: string) =>
-      gql(
-        `mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { status refund { status } } }`,
-        { id, s: status },
-        adminToken,
-      );
+      gql(UPDATE_ORDER_STATUS, { id, status }, adminToken);
     await move(order.id, 'PROCESSING');
     const tooLate = await cancel(order.id, aliceToken);
     expect(codes(tooLate)).toEqual(['FORBIDDEN']);
@@ -307,7 +296,7 @@ describe('cancelling an order refunds and restocks, exactly once', () => {
     // One request, a page of products: their availability comes from one batched call.
     const page = await ok<{
       products: { edges: { node: { id: string; availability: { quantityAvailable: number } } }[] };
-    }>('{ products(first: 30) { edges { node { id availability { quantityAvailable } } } } }', {});
+    }>(AVAILABILITY_PAGE, {});
     expect(page.products.edges).toHaveLength(30);
     expect(page.products.edges.every((e) => e.node.availability.quantityAvailable >= 0)).toBe(true);
 

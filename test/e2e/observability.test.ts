@@ -371,7 +371,6 @@ describeTraced('observability of one purchase', () => {
     const order = await shop.orderOfCheckout<{ id: string; version: number; status: string }>(
       token,
       session.id,
-      'id version status',
     );
     expect(order.status).toBe('CONFIRMED');
     // The owner follows the order over graphql-ws before staff move it along.
@@ -379,7 +378,6 @@ describeTraced('observability of one purchase', () => {
       platform.gatewayUrl,
       token,
       order.id,
-      'id status version',
     );
     clients.push(client);
 

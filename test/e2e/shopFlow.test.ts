@@ -12,7 +12,17 @@ import { Client as PgClient } from 'pg';
 import { events, formatCents, parseCents } from '@shop/shared';
 import { testToken, uniqueName, waitFor } from '@shop/shared/src/testing';
 import { startPlatform, type Platform } from './platform';
-import { e2eKafka, followOrder, readTopic, shopper, type Shopper } from './shopper';
+import {
+  CATALOG_PAGE,
+  CHECKOUT_SESSION_ORDER,
+  e2eKafka,
+  followOrder,
+  PRODUCT,
+  readTopic,
+  shopper,
+  UPDATE_ORDER_STATUS,
+  type Shopper,
+} from './shopper';
 
 jest.setTimeout(300_000);
 
@@ -57,12 +67,12 @@ describe('the shop, end to end through the gateway', () => {
   test('browse, fill the cart, check out, see the order and the emptied cart, follow it live', async () => {
     const browse = await ok<{
       products: { edges: { node: { id: string; name: string; price: { amount: string } } }[] };
-    }>('{ products(first: 5) { edges { node { id name price { amount } } } } }', {});
+    }>(CATALOG_PAGE, {});
     expect(browse.products.edges).toHaveLength(5);
     // The catalog is sorted by name now; product 1 is looked up by id.
     const laptop = await ok<{ product: { id: string; name: string; price: { amount: string } } }>(
-      '{ product(id: "1") { id name price { amount } } }',
-      {},
+      PRODUCT,
+      { id: '1' },
     );
     expect(laptop.product).toEqual({
       id: '1',
@@ -70,17 +80,9 @@ describe('the shop, end to end through the gateway', () => {
       price: { amount: '1299.99' },
     });
 
-    await ok(
-      'mutation { addToCart(productId: "1", quantity: 1) { totalQuantity } }',
-      {},
-      aliceToken,
-    );
-    const filled = await ok<{ addToCart: { totalQuantity: number; subtotal: { amount: string } } }>(
-      'mutation { addToCart(productId: "2", quantity: 2) { totalQuantity subtotal { amount } } }',
-      {},
-      aliceToken,
-    );
-    expect(filled.addToCart).toEqual({ totalQuantity: 3, subtotal: { amount: '1359.97' } });
+    await shop.addToCart(aliceToken, '1', 1);
+    const filled = await shop.addToCart(aliceToken, '2', 2);
+    expect(filled).toMatchObject({ totalQuantity: 3, subtotal: { amount: '1359.97' } });
 
     const session = await shop.checkout(aliceToken, 'e2e-first-checkout');
     const completedAt = Date.now();
@@ -97,7 +99,7 @@ describe('the shop, end to end through the gateway', () => {
 
     // The checkout session now links to its order through federation (orders adds the field).
     const linked = await ok<{ checkoutSession: { order: { id: string } | null } }>(
-      'query($id: ID!) { checkoutSession(id: $id) { order { id } } }',
+      CHECKOUT_SESSION_ORDER,
       { id: session.id },
       aliceToken,
     );
@@ -113,12 +115,11 @@ describe('the shop, end to end through the gateway', () => {
       platform.gatewayUrl,
       aliceToken,
       order.id,
-      'id status items { productName quantity product { name price { amount } } }',
     );
     clients.push(client);
     const moved = await ok<{ updateOrderStatus: { status: string } }>(
-      'mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { status } }',
-      { id: order.id },
+      UPDATE_ORDER_STATUS,
+      { id: order.id, status: 'PROCESSING' },
       adminToken,
     );
     expect(moved.updateOrderStatus.status).toBe('PROCESSING');
@@ -135,11 +136,7 @@ describe('the shop, end to end through the gateway', () => {
       { productName: 'Mouse', quantity: 2, product: { name: 'Mouse', price: { amount: '29.99' } } },
     ]);
     // Only staff may move orders.
-    const refused = await gql(
-      'mutation($id: ID!) { updateOrderStatus(id: $id, status: SHIPPED) { status } }',
-      { id: order.id },
-      aliceToken,
-    );
+    const refused = await gql(UPDATE_ORDER_STATUS, { id: order.id, status: 'SHIPPED' }, aliceToken);
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
@@ -150,16 +147,8 @@ describe('the shop, end to end through the gateway', () => {
       )
     ).filter((m) => m.value?.toString().includes(aliceCheckoutId));
     // Alice shops again before the duplicate arrives: those lines must survive it.
-    await ok(
-      'mutation { addToCart(productId: "2", quantity: 1) { totalQuantity } }',
-      {},
-      aliceToken,
-    );
-    await ok(
-      'mutation { addToCart(productId: "4", quantity: 1) { totalQuantity } }',
-      {},
-      aliceToken,
-    );
+    await shop.addToCart(aliceToken, '2', 1);
+    await shop.addToCart(aliceToken, '4', 1);
     await producer.send({
       topic: platform.topics.checkoutEvents,
       messages: [{ key: original?.key ?? alice, value: original?.value ?? null }],

@@ -3,7 +3,8 @@
  * with a guest cart token, filling a cart, checking out and waiting for the order and the
  * emptied cart, reading stock as a shopper sees it, following an order live, and reading a
  * Kafka topic as an operator would. One place, so the journeys (shopFlow, cancellation,
- * guestJourney) differ only in what they assert.
+ * guestJourney) differ only in what they assert. Every operation it sends is a named one from
+ * operations.ts, the source the persisted query manifest is generated from.
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -11,6 +12,9 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { createKafka } from '@shop/shared';
 import { infra, uniqueName, waitFor } from '@shop/shared/src/testing';
+import * as operations from './operations';
+
+export * from './operations';
 
 export const address = {
   name: 'Alice Example',
@@ -42,7 +46,12 @@ function headersOf(caller: Caller): Record<string, string> {
 export const codes = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
   (res.errors ?? []).map((e) => e.extensions?.code);
 
-export const ORDERS_QUERY = '{ orders(first: 50) { edges { node { id checkoutId status } } } }';
+/** What E2EAddToCart answers. */
+export interface CartLines {
+  totalQuantity: number;
+  subtotal: { amount: string };
+  items: { product: { id: string; name: string }; quantity: number }[];
+}
 
 export interface Shopper {
   /** The raw answer, errors included (never thrown). */
@@ -53,7 +62,7 @@ export interface Shopper {
   ): Promise<GqlResult<T>>;
   /** The data of an answer that must have no errors. */
   ok<T>(query: string, variables?: Record<string, unknown>, caller?: Caller): Promise<T>;
-  addToCart(caller: Caller, productId: string, quantity: number): Promise<void>;
+  addToCart(caller: Caller, productId: string, quantity: number): Promise<CartLines>;
   cartOf(caller: Caller): Promise<{
     totalQuantity: number;
     items: { product: { id: string }; quantity: number }[];
@@ -64,19 +73,20 @@ export interface Shopper {
     key?: string,
     paymentMethod?: string,
   ): Promise<{ id: string; status: string; total: { amount: string } }>;
-  /** The checkout session's order (fields as given), once the orders consumer made it. */
-  orderOfCheckout<T>(caller: Caller, checkoutId: string, fields: string): Promise<T>;
+  /** The checkout session's order (E2EOrderFields), once the orders consumer made it. */
+  orderOfCheckout<T>(caller: Caller, checkoutId: string): Promise<T>;
+  /** The order (E2EOrderFields), which must be readable. */
+  order<T>(caller: Caller, orderId: string): Promise<T>;
   /** Resolves once the cart consumer has emptied the cart after a checkout. */
   cartEmptied(caller: Caller): Promise<void>;
   /** Product.availability as any shopper sees it. */
   availability(productId: string): Promise<{ inStock: boolean; quantityAvailable: number }>;
-  /** cancelOrder, which must succeed; answers the order with `fields`. */
-  cancelOrder<T>(caller: Caller, orderId: string, fields: string, reason?: string): Promise<T>;
-  /** The order (`fields` must include `refund { status }`) once its refund is no longer PENDING. */
+  /** cancelOrder, which must succeed; answers the order (E2EOrderFields). */
+  cancelOrder<T>(caller: Caller, orderId: string, reason?: string): Promise<T>;
+  /** The order (E2EOrderFields) once its refund is no longer PENDING. */
   refundSettled<T extends { refund: { status: string } | null }>(
     caller: Caller,
     orderId: string,
-    fields: string,
   ): Promise<T>;
 }
 
@@ -109,46 +119,38 @@ export function shopper(gatewayUrl: string): Shopper {
     return res.data as T;
   };
   const cartOf: Shopper['cartOf'] = async (caller) =>
-    (
-      await ok<{ cart: Awaited<ReturnType<Shopper['cartOf']>> }>(
-        '{ cart { totalQuantity items { product { id } quantity } } }',
-        {},
-        caller,
-      )
-    ).cart;
+    (await ok<{ cart: Awaited<ReturnType<Shopper['cartOf']>> }>(operations.CART, {}, caller)).cart;
 
   return {
     gql,
     ok,
     cartOf,
     async addToCart(caller, productId, quantity) {
-      await ok(
-        'mutation($p: ID!, $q: Int!) { addToCart(productId: $p, quantity: $q) { totalQuantity } }',
-        { p: productId, q: quantity },
-        caller,
-      );
+      return (
+        await ok<{ addToCart: CartLines }>(operations.ADD_TO_CART, { productId, quantity }, caller)
+      ).addToCart;
     },
     async ordersOf(caller) {
       return (
         await ok<{
           orders: { edges: { node: { id: string; checkoutId: string; status: string } }[] };
-        }>(ORDERS_QUERY, {}, caller)
+        }>(operations.ORDERS, {}, caller)
       ).orders.edges.map((e) => e.node);
     },
     async checkout(caller, key = uniqueName('key'), paymentMethod = 'card_ok') {
       return (
         await ok<{ checkout: { id: string; status: string; total: { amount: string } } }>(
-          `mutation($input: CheckoutInput!) { checkout(input: $input) { id status total { amount } } }`,
+          operations.CHECKOUT,
           { input: { idempotencyKey: key, shippingAddress: address, paymentMethod } },
           caller,
         )
       ).checkout;
     },
-    orderOfCheckout: <T>(caller: Caller, checkoutId: string, fields: string) =>
+    orderOfCheckout: <T>(caller: Caller, checkoutId: string) =>
       waitFor(
         async () => {
           const res = await gql<{ checkoutSession: { order: T | null } }>(
-            `query($id: ID!) { checkoutSession(id: $id) { order { ${fields} } } }`,
+            operations.CHECKOUT_SESSION_ORDER,
             { id: checkoutId },
             caller,
           );
@@ -162,27 +164,21 @@ export function shopper(gatewayUrl: string): Shopper {
         timeoutMs: 30_000,
       });
     },
-    async cancelOrder<T>(caller: Caller, orderId: string, fields: string, reason?: string) {
+    async order<T>(caller: Caller, orderId: string) {
+      return (await ok<{ order: T }>(operations.ORDER, { id: orderId }, caller)).order;
+    },
+    async cancelOrder<T>(caller: Caller, orderId: string, reason?: string) {
       return (
-        await ok<{ cancelOrder: T }>(
-          `mutation($id: ID!, $reason: String) { cancelOrder(id: $id, reason: $reason) { ${fields} } }`,
-          { id: orderId, reason },
-          caller,
-        )
+        await ok<{ cancelOrder: T }>(operations.CANCEL_ORDER, { id: orderId, reason }, caller)
       ).cancelOrder;
     },
     refundSettled: <T extends { refund: { status: string } | null }>(
       caller: Caller,
       orderId: string,
-      fields: string,
     ) =>
       waitFor(
         async () => {
-          const { order } = await ok<{ order: T }>(
-            `query($id: ID!) { order(id: $id) { ${fields} } }`,
-            { id: orderId },
-            caller,
-          );
+          const { order } = await ok<{ order: T }>(operations.ORDER, { id: orderId }, caller);
           return order.refund?.status === 'PENDING' ? undefined : order;
         },
         { what: `the refund of order ${orderId} to settle`, timeoutMs: 60_000 },
@@ -190,7 +186,7 @@ export function shopper(gatewayUrl: string): Shopper {
     async availability(productId) {
       return (
         await ok<{ product: { availability: { inStock: boolean; quantityAvailable: number } } }>(
-          'query($id: ID!) { product(id: $id) { availability { inStock quantityAvailable } } }',
+          operations.AVAILABILITY,
           { id: productId },
         )
       ).product.availability;
@@ -199,15 +195,14 @@ export function shopper(gatewayUrl: string): Shopper {
 }
 
 /**
- * Subscribes to `orderStatusChanged` for one order and resolves once the gateway counts the
- * subscription as listening, so a change made next cannot race the subscribe. The caller
- * disposes the returned client (afterAll).
+ * Subscribes to `orderStatusChanged` for one order (E2EFollowOrder) and resolves once the
+ * gateway counts the subscription as listening, so a change made next cannot race the
+ * subscribe. The caller disposes the returned client (afterAll).
  */
 export async function followOrder<T>(
   gatewayUrl: string,
   token: string,
   orderId: string,
-  fields: string,
 ): Promise<{ received: { orderStatusChanged: T }[]; client: Client }> {
   const received: { orderStatusChanged: T }[] = [];
   const listeningBefore = await listeningSubscriptions(gatewayUrl);
@@ -218,10 +213,7 @@ export async function followOrder<T>(
     retryAttempts: 0,
   });
   client.subscribe(
-    {
-      query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { ${fields} } }`,
-      variables: { id: orderId },
-    },
+    { query: operations.FOLLOW_ORDER, variables: { id: orderId } },
     {
       next: (m) => void received.push(m.data as { orderStatusChanged: T }),
       error: (err) => {

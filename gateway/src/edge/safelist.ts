@@ -99,7 +99,7 @@ function judge(safelist: Safelist, body: GraphQLBody): Verdict {
       : {
           ok: false,
           message:
-            'This gateway only runs the operations in its persisted query list (PERSISTED_QUERIES=safelist), and this one is not among them; add it to gateway/operations and run `npm run persisted:manifest`.',
+            'This gateway only runs the operations in its persisted query list (PERSISTED_QUERIES=safelist), and this one is not among them; add it to the documents persisted-query-manifest.config.json names and run `npm run persisted:manifest`.',
         };
   }
   if (typeof hash === 'string') {
