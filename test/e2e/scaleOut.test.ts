@@ -183,7 +183,15 @@ function splitAmong(groupId: string, members: number) {
       return parts.flat().sort().join() === '0,1,2' ? parts : undefined;
     },
     { what: `${groupId} split among ${members} member(s)`, timeoutMs: 60_000, intervalMs: 250 },
-  );
+  ).catch((err: Error) => {
+    // The instances' own words on why they did not join (the log files go with the platform).
+    const service = groupId === platform.consumerGroups.cart ? 'cart' : 'orders';
+    const tails = [0, 1].map((i) => {
+      const lines = platform.logOf(service, i).trim().split('\n').slice(-25).join('\n');
+      return `--- ${service} #${i} log ---\n${lines}`;
+    });
+    throw new Error(`${err.message}\n${tails.join('\n')}`);
+  });
 }
 
 test('both consumer groups split the three partitions between their two instances', async () => {

@@ -86,4 +86,33 @@ describe('supervising a consumer', () => {
     expect(signals).toHaveLength(1);
     expect(supervised.isRunning()).toBe(false);
   });
+
+  test('abandons a start that hangs, starts anew, and stops the hung one should it finish late', async () => {
+    const late = fakeConsumer();
+    const healthy = fakeConsumer();
+    let finishLate!: () => void;
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const supervised = superviseConsumer(
+      async (signal) => {
+        signals.push(signal);
+        if (++calls === 1) {
+          // neither joins nor fails, until the test lets it finish
+          await new Promise<void>((resolve) => (finishLate = resolve));
+          return late;
+        }
+        return healthy;
+      },
+      { logger, name: 'test', initialBackoffMs: 1, maxBackoffMs: 4, startTimeoutMs: 50 },
+    );
+    await until(() => supervised.isRunning());
+    expect(calls).toBe(2);
+    expect(signals[0]!.aborted).toBe(true); // told to give up and release what it connected
+    expect(signals[1]!.aborted).toBe(false);
+    finishLate();
+    await until(() => late.stops === 1);
+    expect(supervised.isRunning()).toBe(true);
+    await supervised.stop();
+    expect(healthy.stops).toBe(1);
+  });
 });

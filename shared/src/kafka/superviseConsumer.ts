@@ -21,6 +21,16 @@ export interface SuperviseOptions {
   /** Pause after the first failed start; it doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A start that has neither succeeded nor failed by then is abandoned and tried anew (default
+   * 45 s). kafkajs bounds each request, but a start has been seen to hang for minutes without
+   * joining its group or failing (one instance of the scale-out e2e), which would otherwise
+   * leave that instance consuming nothing for the rest of its life. While the broker is down a
+   * start can use kafkajs's whole retry budget (about a minute, shared/src/kafka.ts), so the
+   * abandoned attempt may still be retrying beside the next one: it gives up by itself, and what
+   * it connects after being abandoned is released.
+   */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -35,6 +45,7 @@ export function superviseConsumer(
 ): SupervisedConsumer {
   const initialBackoffMs = options.initialBackoffMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 45_000;
   const log = options.logger.child({ component: 'consumer-supervisor', consumer: options.name });
   const abort = new AbortController();
   let current: SettledConsumer | undefined;
@@ -54,13 +65,43 @@ export function superviseConsumer(
       };
     });
 
+  /**
+   * One start attempt, abandoned after `ms`: its own signal is aborted (the start then releases
+   * what it connected), and should it still succeed later, that consumer is stopped at once.
+   */
+  async function startWithin(ms: number): Promise<SettledConsumer> {
+    const attempt = new AbortController();
+    const forward = () => attempt.abort();
+    abort.signal.addEventListener('abort', forward, { once: true });
+    let abandoned = false;
+    let timer: NodeJS.Timeout | undefined;
+    const pending = start(attempt.signal);
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        attempt.abort();
+        reject(new Error(`the consumer did not start within ${ms} ms; abandoned`));
+      }, ms);
+    });
+    pending.then(
+      (late) => void (abandoned ? late.stop().catch(() => undefined) : undefined),
+      () => undefined,
+    );
+    try {
+      return await Promise.race([pending, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      abort.signal.removeEventListener('abort', forward);
+    }
+  }
+
   let starting = false;
   async function supervise(): Promise<void> {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
         starting = true;
-        const consumer = await start(abort.signal).finally(() => (starting = false));
+        const consumer = await startWithin(startTimeoutMs).finally(() => (starting = false));
         current = consumer;
         markFirstAttempt();
         failures = 0;
