@@ -86,6 +86,36 @@ describe('outbox relay', () => {
     await waitFor(async () => (await unprocessed()) === 0, { what: 'every row marked processed' });
   });
 
+  test('stop() during a batch returns at once, not after the poll interval', async () => {
+    const relay = await startOutboxRelay({
+      postgresUrl: db.url,
+      kafka,
+      logger,
+      pollIntervalMs: 600_000,
+    });
+    relays.push(relay);
+    await new Promise((r) => setTimeout(r, 300)); // idle on its LISTEN
+    // Hold the table so the batch that drained() asks for blocks inside its SELECT...
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE outbox_events IN ACCESS EXCLUSIVE MODE');
+      void relay.drained();
+      await new Promise((r) => setTimeout(r, 300));
+      // ...and stop while it is there: the batch then finds nothing, and the relay must not go
+      // back to sleep for the 10-minute poll interval.
+      const started = Date.now();
+      const stopping = relay.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      await blocker.query('COMMIT');
+      await stopping;
+      relays.splice(relays.indexOf(relay), 1);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      blocker.release();
+    }
+  });
+
   test('two relays on one database publish each event once, in order', async () => {
     received.length = 0;
     relays.push(await startOutboxRelay({ postgresUrl: db.url, kafka, logger }));

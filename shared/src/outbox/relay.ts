@@ -130,6 +130,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
 
   let stopped = false;
   let wake: (() => void) | undefined;
+  let cancelBackoff: (() => void) | undefined;
   let pendingWake = true;
   let drainWaiters: (() => void)[] = [];
   let listener: Client | undefined;
@@ -250,6 +251,27 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
+  /**
+   * Waits up to `ms`; `register` is handed what ends the wait early (and undefined once it is
+   * over): `wake` for the idle wait (a NOTIFY, drained() or stop() ends it), `cancelBackoff` for
+   * a retry's backoff (only stop() ends it: a NOTIFY must not undo the backoff). Checking
+   * `stopped` and registering happen in one synchronous step, and stop() sets `stopped` before
+   * calling either, so a stop() that came during the batch before is seen here instead of
+   * sleeping out a poll interval (it once held a test's stop() past its 60 s timeout).
+   */
+  function sleep(ms: number, register: (cut: (() => void) | undefined) => void): Promise<void> {
+    if (stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        register(undefined);
+        resolve();
+      }
+      register(done);
+    });
+  }
+
   const loop = (async () => {
     let backoffMs = 100;
     while (!stopped) {
@@ -264,14 +286,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
           drainWaiters = [];
         }
         if (pendingWake) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, drainWaiters.length ? 50 : pollIntervalMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await sleep(drainWaiters.length ? 50 : pollIntervalMs, (cut) => (wake = cut));
       } catch (err) {
         publishFailures.inc();
         log.warn({ err, retryInMs: backoffMs }, 'outbox publish failed; will retry');
@@ -280,7 +295,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
           await producer.disconnect().catch(() => undefined);
           producerConnected = false;
         }
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        await sleep(backoffMs, (cut) => (cancelBackoff = cut));
         backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
       }
     }
@@ -295,6 +310,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     stop: async () => {
       stopped = true;
       wake?.();
+      cancelBackoff?.();
       await loop;
       await listener?.end().catch(() => undefined);
       if (producerConnected) await producer.disconnect().catch(() => undefined);
