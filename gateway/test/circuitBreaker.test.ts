@@ -27,6 +27,23 @@ const PRODUCT_SDL = readFileSync(
 );
 
 /** The real product service stopped and started again on its port, behind the gateway. */
+/** Stops what a breaker suite started (gateway first, so it makes no calls to stopped subgraphs). */
+async function tearDown(
+  running: {
+    gateway?: { stop(): Promise<void> };
+    product?: { stop(): Promise<void> };
+    whoami?: { stop(): Promise<void> };
+  },
+  files: SupergraphFiles,
+  dir: string,
+): Promise<void> {
+  await running.gateway?.stop();
+  await running.product?.stop();
+  await running.whoami?.stop();
+  files.remove();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 describe('per-subgraph circuit breaker', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gateway-breaker-'));
   const files = new SupergraphFiles();
@@ -53,13 +70,7 @@ describe('per-subgraph circuit breaker', () => {
       BREAKER_RESET_MS: '1500',
     });
   });
-  afterAll(async () => {
-    await gateway?.stop();
-    await product?.stop();
-    await whoami?.stop();
-    files.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown({ gateway, product, whoami }, files, dir));
 
   const QUERY = '{ ping product(id: "none") { id } }';
 
@@ -144,13 +155,7 @@ describe('per-subgraph circuit breaker, product process killed', () => {
       startProduct(),
     ]);
   }, 200_000);
-  afterAll(async () => {
-    await gateway?.stop();
-    await product?.stop();
-    await whoami?.stop();
-    files.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown({ gateway, product, whoami }, files, dir));
 
   /** Fields of both subgraphs in one request. */
   const MIXED = '{ ping product(id: "1") { name } }';
