@@ -14,7 +14,7 @@
  *   query and mutation p99 (through the gateway) during the fan-out, beside the same load
  *   without it.
  *
- * BENCH_CPU_PROF=1 writes a V8 CPU profile of the gateway into .local/profiles/ (open it in
+ * BENCH_CPU_PROF=1 writes V8 CPU profiles of the gateway and the orders subgraph into .local/profiles/ (open it in
  * Chrome DevTools or speedscope). Everything runs on one machine; the figures describe it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -168,17 +168,25 @@ async function main(): Promise<void> {
   const [ordersPort, gatewayPort] = [await freePort(), await freePort()];
   const common = { JWT_SECRET: TEST_JWT_SECRET, KAFKA_BROKERS: infra.kafkaBrokers.join(',') };
   say('starting the orders subgraph and the gateway…');
-  const orders = startProcess('orders', 'subgraphs/orders/src/index.ts', {
-    ...common,
-    PORT: String(ordersPort),
-    POSTGRES_URL: db.url,
-    CHECKOUT_EVENTS_TOPIC: topics.checkout,
-    CHECKOUT_EVENTS_DLQ_TOPIC: topics.dlq,
-    ORDER_EVENTS_TOPIC: topics.order,
-    CONSUMER_GROUP: uniqueName('bench-orders'),
-  });
   const profileDir = path.join(ROOT, '.local', 'profiles');
   if (process.env.BENCH_CPU_PROF) mkdirSync(profileDir, { recursive: true });
+  const profileArgs = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
+    : [];
+  const orders = startProcess(
+    'orders',
+    'subgraphs/orders/src/index.ts',
+    {
+      ...common,
+      PORT: String(ordersPort),
+      POSTGRES_URL: db.url,
+      CHECKOUT_EVENTS_TOPIC: topics.checkout,
+      CHECKOUT_EVENTS_DLQ_TOPIC: topics.dlq,
+      ORDER_EVENTS_TOPIC: topics.order,
+      CONSUMER_GROUP: uniqueName('bench-orders'),
+    },
+    profileArgs,
+  );
   const gatewayProcess = startProcess(
     'gateway',
     'gateway/src/index.ts',
@@ -189,7 +197,7 @@ async function main(): Promise<void> {
       ORDER_EVENTS_TOPIC: topics.order,
       WS_MAX_CONNECTIONS_PER_USER: String(Math.ceil(SUBSCRIBERS / ORDERS) + 5),
     },
-    process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    profileArgs,
   );
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
   const metricsUrl = `http://127.0.0.1:${gatewayPort}/metrics`;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,10 @@ import type { SubscriptionLimits } from '../src/subscriptions/subscriptionServer
 import { silentLogger, startProductService } from './support';
 
 type Stoppable = { stop: () => Promise<void> };
+
+const INFRA = path.resolve(__dirname, '../../scripts/infra.sh');
+const kafkaCommand = (command: 'stop' | 'start') =>
+  execFileSync('bash', [INFRA, command, 'kafka'], { stdio: 'ignore' });
 
 interface Received {
   data?: { orderStatusChanged?: OrderPayload } | null;
@@ -111,12 +116,12 @@ describe('orderStatusChanged through the gateway', () => {
 
     startGateway = async (limits = {}, env = {}) => {
       const config = loadGatewayConfig({
-        ...env,
         PORT: '0',
         LOG_LEVEL: 'silent',
         JWT_SECRET: TEST_JWT_SECRET,
         PRODUCT_SUBGRAPH_URL: product.graphqlUrl,
         ORDERS_SUBGRAPH_URL: orders.graphqlUrl,
+        ...env,
       });
       const gateway = await createGateway(config, {
         logger: silentLogger,
@@ -551,4 +556,130 @@ describe('orderStatusChanged through the gateway', () => {
       expect(await raw.closed).toEqual({ code: 4401, reason: 'Token expired' });
     });
   });
+
+  /**
+   * The resume loop of the gateway README ("Resuming after a reconnect"), as a client would
+   * write it: a graphql-ws client that does not retry by itself, re-subscribing with the last
+   * version it showed. Returns what it showed, and a stop function.
+   */
+  function followResuming(url: string, token: string, id: string) {
+    type Order = { status: string; version: number };
+    const shown: Order[] = [];
+    let stopped = false;
+    let client: Client | undefined;
+    const FOLLOW = `subscription Follow($orderId: ID!, $since: Int) {
+      orderStatusChanged(orderId: $orderId, sinceVersion: $since) { id status version }
+    }`;
+    const loop = (async () => {
+      let since: number | undefined;
+      while (!stopped) {
+        client = createClient({
+          url: url.replace('http', 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${token}` },
+          retryAttempts: 0,
+        });
+        try {
+          const updates = client.iterate<{ orderStatusChanged: Order }>({
+            query: FOLLOW,
+            variables: { orderId: id, since },
+          });
+          for await (const { data } of updates) {
+            const order = data!.orderStatusChanged;
+            if (since !== undefined && order.version <= since) continue;
+            since = order.version;
+            shown.push(order);
+          }
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200)); // dropped: resume from `since`
+        } finally {
+          await client.dispose();
+        }
+      }
+    })();
+    return {
+      shown,
+      versions: () => shown.map((o) => o.version),
+      stop: async () => {
+        stopped = true;
+        await client?.dispose();
+        await loop;
+      },
+    };
+  }
+
+  async function freePort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  test('a gateway restarted under a subscriber: the resuming client gets the change made while it was down, then the live ones, each once', async () => {
+    const { token, orderId: id } = await newCustomer();
+    const port = String(await freePort());
+    let gateway = await startGateway({}, { PORT: port, HOST: '127.0.0.1' });
+    const client = followResuming(gateway.url, token, id);
+    try {
+      await waitFor(async () => (await subscriptionsListening(gateway)) >= 1, {
+        what: 'the subscription listening',
+      });
+      expect(await setStatus('PROCESSING', id)).toBe(2);
+      await waitFor(() => client.versions().includes(2), { what: 'version 2' });
+
+      await gateway.stop(); // the subscriber's gateway goes away (a deploy, a crash)…
+      stoppables.splice(stoppables.indexOf(gateway), 1);
+      expect(await setStatus('SHIPPED', id)).toBe(3); // …a change is made through another…
+      await new Promise((r) => setTimeout(r, 500)); // …while the client keeps failing to connect
+      gateway = await startGateway({}, { PORT: port, HOST: '127.0.0.1' }); // and it is back
+
+      await waitFor(() => client.versions().includes(3), { what: 'the missed version 3' });
+      expect(await setStatus('DELIVERED', id)).toBe(4);
+      await waitFor(() => client.versions().includes(4), { what: 'the live version 4' });
+      await settle();
+      expect(client.shown.map((o) => o.status)).toEqual(['PROCESSING', 'SHIPPED', 'DELIVERED']);
+      expect(client.versions()).toEqual([2, 3, 4]);
+    } finally {
+      await client.stop();
+    }
+  }, 90_000);
+
+  // Stops the shared Kafka (and starts it again, whatever happens): the suites run in band.
+  test('Kafka stopped and restarted under live subscribers: the change committed meanwhile arrives once, in order, on every gateway', async () => {
+    const { token, orderId: id } = await newCustomer();
+    const subs = [gatewayA, gatewayB].map((g) => follow(connect(g, token), id));
+    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= subs.length, {
+      what: 'both subscriptions listening',
+    });
+    expect(await setStatus('PROCESSING', id)).toBe(2);
+    for (const sub of subs) await waitFor(() => versions(sub).includes(2), { what: 'version 2' });
+
+    kafkaCommand('stop');
+    try {
+      // Committed in the orders database; its event waits in the outbox for the broker.
+      expect((await orderStore.changeStatus(id, 'SHIPPED')).kind).toBe('changed');
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const sub of subs) expect(versions(sub)).toEqual([2]);
+    } finally {
+      kafkaCommand('start');
+    }
+    for (const sub of subs) {
+      await waitFor(() => versions(sub).includes(3), {
+        what: 'the change made during the outage',
+        timeoutMs: 120_000,
+      });
+    }
+    expect(await setStatus('DELIVERED', id)).toBe(4);
+    for (const sub of subs) {
+      await waitFor(() => versions(sub).includes(4), { what: 'the live version 4' });
+    }
+    await settle();
+    for (const sub of subs) {
+      expect(versions(sub)).toEqual([2, 3, 4]);
+      expect(states(sub)).toEqual(['PROCESSING', 'SHIPPED', 'DELIVERED']);
+      expect(sub.error()).toBeUndefined();
+    }
+  }, 240_000);
 });
