@@ -19,7 +19,7 @@ import {
 import type { OrdersConfig } from './config';
 import { CancellationStore } from './data/cancellationStore';
 import { MIGRATIONS_DIR } from './data/migrations';
-import { openOrderReads } from './data/orderReads';
+import { openOrderStatements } from './data/orderStatements';
 import { OrderStore } from './data/orderStore';
 import { createOrdersPrisma } from './data/prismaClient';
 import { startCheckoutEventsConsumer } from './events/checkoutEventsConsumer';
@@ -59,8 +59,8 @@ export async function createOrdersService(
     await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
   }
   const prisma = createOrdersPrisma(config.postgresUrl);
-  const reads = openOrderReads(config.postgresUrl);
-  const store = new OrderStore(prisma, config.topics.orderEvents, reads);
+  const statements = openOrderStatements(config.postgresUrl);
+  const store = new OrderStore(prisma, config.topics.orderEvents, statements);
   const cancellations = new CancellationStore(prisma, store, config.topics.orderEvents);
   const kafka = createKafka({ clientId: 'orders-subgraph', brokers: config.kafkaBrokers, logger });
 
@@ -158,7 +158,7 @@ export async function createOrdersService(
       await relay?.stop();
       payment.close();
       inventory.close();
-      await reads.close();
+      await statements.close();
       await prisma.$disconnect();
     },
   };

@@ -4,7 +4,7 @@ import type { Order, OrderItem, OrderVersion } from '../__generated__/prisma/cli
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
 import type { OrderCursor } from '../domain/orderCursor';
-import type { OrderReads } from './orderReads';
+import type { OrderStatements } from './orderStatements';
 import type { OrdersPrisma } from './prismaClient';
 
 /** An `orders` row as Prisma returns it: the parent object of every Order resolver. */
@@ -66,8 +66,11 @@ export class OrderStore {
   constructor(
     private readonly prisma: OrdersPrisma,
     private readonly orderEventsTopic: string,
-    /** The order-history reads without Prisma (orderReads.ts); the service always passes them. */
-    private readonly reads?: OrderReads,
+    /**
+     * The hot reads and the status change without Prisma (orderStatements.ts); the service
+     * always passes them. Without them (some tests), everything runs on Prisma.
+     */
+    private readonly statements?: OrderStatements,
   ) {}
 
   /**
@@ -121,24 +124,35 @@ export class OrderStore {
    */
   async changeStatus(orderId: string, to: OrderStatus): Promise<StatusChangeResult> {
     for (let attempt = 0; attempt < STATUS_CHANGE_ATTEMPTS; attempt++) {
-      const current = await this.prisma.order.findUnique({ where: { id: orderId } });
+      const current = await this.findById(orderId);
       if (!current) return { kind: 'not_found' };
       const decision = decideTransition(current.status, to);
       if (!decision.ok) return { kind: 'illegal', reason: decision.reason };
-      const changed = await this.prisma.$transaction(async (tx) => {
-        const now = new Date();
-        const [order] = await tx.order.updateManyAndReturn({
-          where: { id: orderId, status: current.status },
-          // The version moves with the status, in this transaction: one change, one version.
-          data: { status: to, updatedAt: now, version: { increment: 1 } },
-        });
-        if (!order) return undefined; // someone else changed it first
-        await recordVersion(tx, order);
-        await tx.outboxEvent.create({
-          data: this.statusChangedOutboxRow(order, current.status, now),
-        });
-        return order;
-      });
+      const now = new Date();
+      const changed = this.statements
+        ? await this.statements.changeStatusIfUnchanged({
+            current,
+            to,
+            at: now,
+            event: this.statusChangedOutboxRow(
+              { ...current, status: to, version: current.version + 1, updatedAt: now },
+              current.status,
+              now,
+            ),
+          })
+        : await this.prisma.$transaction(async (tx) => {
+            const [order] = await tx.order.updateManyAndReturn({
+              where: { id: orderId, status: current.status },
+              // The version moves with the status, in this transaction: one change, one version.
+              data: { status: to, updatedAt: now, version: { increment: 1 } },
+            });
+            if (!order) return undefined; // someone else changed it first
+            await recordVersion(tx, order);
+            await tx.outboxEvent.create({
+              data: this.statusChangedOutboxRow(order, current.status, now),
+            });
+            return order;
+          });
       if (changed) return { kind: 'changed', order: changed, previousStatus: current.status };
     }
     return { kind: 'conflict' };
@@ -150,6 +164,7 @@ export class OrderStore {
    * has no such version (never had it, or it predates the history table).
    */
   async findAtVersion(id: string, version: number): Promise<OrderRow | null> {
+    if (this.statements) return this.statements.findAtVersion(id, version);
     const row = await this.prisma.orderVersion.findUnique({
       where: { orderId_version: { orderId: id, version } },
       include: { order: true },
@@ -159,12 +174,14 @@ export class OrderStore {
     return { ...order, status: asOf.status, updatedAt: asOf.updatedAt, version: asOf.version };
   }
 
-  findById(id: string): Promise<OrderRow | null> {
+  async findById(id: string): Promise<OrderRow | null> {
+    if (this.statements) return (await this.statements.findByIds([id]))[0] ?? null;
     return this.prisma.order.findUnique({ where: { id } });
   }
 
   /** Orders by id, for the entity reference resolver (batched by a DataLoader). */
   findByIds(ids: readonly string[]): Promise<OrderRow[]> {
+    if (this.statements) return this.statements.findByIds(ids);
     return this.prisma.order.findMany({ where: { id: { in: [...ids] } } });
   }
 
@@ -179,7 +196,7 @@ export class OrderStore {
    * Returns up to `limit` rows; ask for one more than you show to learn whether a page follows.
    */
   listForUser(userId: string, limit: number, after?: OrderCursor): Promise<OrderRow[]> {
-    if (this.reads) return this.reads.listForUser(userId, limit, after);
+    if (this.statements) return this.statements.listForUser(userId, limit, after);
     const where: Prisma.OrderWhereInput = after
       ? {
           userId,
@@ -198,7 +215,7 @@ export class OrderStore {
 
   /** The items of several orders in checkout order (batched by a DataLoader). */
   itemsOfOrders(orderIds: readonly string[]): Promise<OrderItemRow[]> {
-    if (this.reads) return this.reads.itemsOfOrders(orderIds);
+    if (this.statements) return this.statements.itemsOfOrders(orderIds);
     return this.prisma.orderItem.findMany({
       where: { orderId: { in: [...orderIds] } },
       orderBy: [{ orderId: 'asc' }, { position: 'asc' }],
