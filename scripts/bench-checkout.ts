@@ -1,10 +1,13 @@
 /**
  * `npm run bench:checkout`: how fast the checkout saga runs, and how soon its event follows.
  *
- * Starts in this process, on the infra servers (`bash scripts/infra.sh up`): the product
- * service, a cart service, the inventory stub (plenty of stock) and the payment stub with its
- * simulated delay at 0, a checkout service on a database and Kafka topic of its own, and a
- * consumer on that topic. Fills BENCH_USERS carts (two products each), warms up, then runs
+ * Starts, on the infra servers (`bash scripts/infra.sh up`): in this process the product
+ * service, a cart service, the inventory stub (plenty of stock), the payment stub with its
+ * simulated delay at 0 and a consumer on the checkout topic; and, each in a process of its own
+ * as they are deployed, a checkout service on a database and Kafka topic of its own and an
+ * orders subgraph consuming that topic (`BENCH_ONE_PROCESS=1` runs both in this process, as
+ * the first version of this benchmark did: one event loop for everything then caps the run at
+ * one core). Fills BENCH_USERS carts (two products each), warms up, then runs
  * BENCH_CHECKOUTS checkouts through the checkout subgraph's GraphQL endpoint, BENCH_CONCURRENCY
  * at a time, each with a fresh idempotency key, after a baseline of the same checkouts one at a
  * time, and prints for both (with the throughput ratio between them):
@@ -25,6 +28,9 @@
  * key and token, and the latency wanted is per checkout. Everything runs on one machine in one
  * process, so the figures describe this setup, not a capacity estimate.
  */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
 import {
   createTestDatabase,
   graphqlRequest,
@@ -47,6 +53,8 @@ const USERS = Number(process.env.BENCH_USERS ?? 50);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 30);
+const ONE_PROCESS = process.env.BENCH_ONE_PROCESS === '1';
+const ROOT = path.resolve(__dirname, '..');
 /** The orders subgraph's view of checkouts: each one's order once its event has become one. */
 const ORDERS_OF_CHECKOUTS = `query ($r: [_Any!]!) {
   _entities(representations: $r) { ... on CheckoutSession { id order { createdAt } } } }`;
@@ -56,7 +64,13 @@ async function main(): Promise<void> {
   const world = await startWorld({ inventorySeed: '1-30=10000000' });
   let orders: Awaited<ReturnType<typeof startOrders>> | undefined;
   try {
-    const checkout = await world.startCheckout({ RECOVERY_INTERVAL_MS: '5000' });
+    const checkoutSettings = { RECOVERY_INTERVAL_MS: '5000' };
+    const checkout = ONE_PROCESS
+      ? await world.startCheckout(checkoutSettings)
+      : await (async () => {
+          const child = world.spawnCheckout(checkoutSettings);
+          return { graphqlUrl: await child.ready };
+        })();
     orders = await startOrders(world);
     const ordersUrl = orders.graphqlUrl;
     const users = Array.from({ length: USERS }, () => uniqueName('bench'));
@@ -174,20 +188,21 @@ async function startOrders(world: Awaited<ReturnType<typeof startWorld>>) {
     waitForLeaders: true,
   });
   await admin.disconnect();
-  const service = await createOrdersService(
-    loadOrdersConfig({
-      PORT: '0',
-      LOG_LEVEL: 'error',
-      JWT_SECRET: TEST_JWT_SECRET,
-      POSTGRES_URL: db.url,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      CHECKOUT_EVENTS_TOPIC: world.topic,
-      CHECKOUT_EVENTS_DLQ_TOPIC: `${orderEvents}-checkout-dlq`,
-      ORDER_EVENTS_TOPIC: orderEvents,
-      CONSUMER_GROUP: uniqueName('orders-bench'),
-      REFUNDS_CONSUMER_ENABLED: 'false',
-    }),
-  );
+  const env = {
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    JWT_SECRET: TEST_JWT_SECRET,
+    POSTGRES_URL: db.url,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    CHECKOUT_EVENTS_TOPIC: world.topic,
+    CHECKOUT_EVENTS_DLQ_TOPIC: `${orderEvents}-checkout-dlq`,
+    ORDER_EVENTS_TOPIC: orderEvents,
+    CONSUMER_GROUP: uniqueName('orders-bench'),
+    REFUNDS_CONSUMER_ENABLED: 'false',
+  };
+  const service = ONE_PROCESS
+    ? await createOrdersService(loadOrdersConfig(env))
+    : await spawnOrders(env);
   return {
     graphqlUrl: service.graphqlUrl,
     async stop() {
@@ -199,6 +214,40 @@ async function startOrders(world: Awaited<ReturnType<typeof startWorld>>) {
       await db.drop();
     },
   };
+}
+
+/** The orders subgraph as its own process (`node --import tsx`, as the tests spawn services). */
+async function spawnOrders(env: Record<string, string>) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/orders/src/index.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error('the orders subgraph exited during start-up');
+      return (await fetch(`${base}/health/ready`).catch(() => undefined))?.ok;
+    },
+    { what: 'the orders subgraph to be ready', timeoutMs: 60_000, intervalMs: 200 },
+  );
+  return {
+    graphqlUrl: `${base}/graphql`,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**

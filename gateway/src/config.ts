@@ -49,7 +49,7 @@ export const subscriptionLimitsShape = {
   /** Messages one subscription may have waiting to be sent before its socket is closed (4008). */
   WS_MAX_QUEUED_MESSAGES: count(100),
   /** Supergraph reads for subscriptions in flight at once; the rest wait their turn. */
-  SUBSCRIPTION_READ_CONCURRENCY: count(4),
+  SUBSCRIPTION_READ_CONCURRENCY: count(8),
 };
 
 /** The WebSocket and subscription limits, by the names the subscription server uses. */
