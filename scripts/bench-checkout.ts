@@ -63,12 +63,19 @@ async function main(): Promise<void> {
   process.stdout.write('starting product, cart, stubs, checkout, orders and a topic consumer…\n');
   const world = await startWorld({ inventorySeed: '1-30=10000000' });
   let orders: Awaited<ReturnType<typeof startOrders>> | undefined;
+  let stopCheckout = async () => undefined as unknown;
   try {
     const checkoutSettings = { RECOVERY_INTERVAL_MS: '5000' };
     const checkout = ONE_PROCESS
       ? await world.startCheckout(checkoutSettings)
       : await (async () => {
           const child = world.spawnCheckout(checkoutSettings);
+          // Stopped with SIGTERM, as in production (the world would SIGKILL it): a shutdown
+          // that drains, and a CPU profile written when BENCH profiling flags are on.
+          stopCheckout = async () => {
+            child.child.kill('SIGTERM');
+            await child.exited;
+          };
           return { graphqlUrl: await child.ready };
         })();
     orders = await startOrders(world);
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await orders?.stop();
+    await stopCheckout();
     await world.stop();
   }
 }

@@ -177,4 +177,45 @@ describe('orderStatements: the hot paths on prepared pg statements (real Postgre
     expect(results.filter((r) => r.kind === 'changed')).toHaveLength(1);
     expect(await prisma.orderVersion.count({ where: { orderId: stale.id } })).toBe(3);
   });
+
+  it("records a checkout's order in one statement as the Prisma transaction did, and a redelivery writes nothing", async () => {
+    const userId = uniqueName('creator');
+    const event = checkoutCompleted({ userId });
+    const viaStatements = await viaReads.createFromCheckout(event);
+    const viaTransaction = await viaPrisma.createFromCheckout(checkoutCompleted({ userId }));
+    if (!viaStatements.created || !viaTransaction.created) throw new Error('expected two orders');
+    const { order } = viaStatements;
+    const comparable = (row: Record<string, unknown>) => {
+      const { id: _id, checkoutId: _c, createdAt: _at, updatedAt: _u, ...rest } = row;
+      return rest;
+    };
+    expect(comparable(order)).toEqual(comparable(viaTransaction.order));
+    expect(order).toEqual(await viaPrisma.findById(order.id));
+    expect(order.createdAt).toEqual(order.updatedAt);
+    const items = (ids: string[]) => viaPrisma.itemsOfOrders(ids);
+    const [ours, theirs] = [await items([order.id]), await items([viaTransaction.order.id])];
+    expect(ours.map(({ id: _i, orderId: _o, ...rest }) => rest)).toEqual(
+      theirs.map(({ id: _i, orderId: _o, ...rest }) => rest),
+    );
+    expect(ours.map((i) => i.position)).toEqual(event.items.map((_, n) => n));
+    expect(await prisma.orderVersion.count({ where: { orderId: order.id } })).toBe(1);
+    const outbox = await prisma.outboxEvent.findMany({ where: { aggregateId: order.id } });
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]!.payload).toMatchObject({
+      orderId: order.id,
+      checkoutId: event.checkoutId,
+      userId,
+      previousStatus: null,
+      status: 'CONFIRMED',
+      orderVersion: 1,
+      occurredAt: order.createdAt.toISOString(),
+    });
+
+    // The same checkout again (a redelivery): no order, no items, no version, no event.
+    expect(await viaReads.createFromCheckout(event)).toEqual({ created: false });
+    expect(await prisma.order.count({ where: { checkoutId: event.checkoutId } })).toBe(1);
+    expect(await prisma.orderItem.count({ where: { orderId: order.id } })).toBe(ours.length);
+    expect(await prisma.orderVersion.count({ where: { orderId: order.id } })).toBe(1);
+    expect(await prisma.outboxEvent.count({ where: { aggregateId: order.id } })).toBe(1);
+  });
 });

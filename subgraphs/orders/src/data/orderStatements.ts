@@ -40,7 +40,24 @@ export interface OrderStatements {
     at: Date;
     event: OutboxRow;
   }): Promise<OrderRow | undefined>;
+  /**
+   * Records a completed checkout's order (CONFIRMED, version 1) with its items, its first
+   * history row and `event`, in one statement; returns it, or undefined when the checkout
+   * already has its order (`ON CONFLICT (checkout_id) DO NOTHING`: nothing at all is written).
+   */
+  createOrder(order: NewOrder, event: OutboxRow): Promise<OrderRow | undefined>;
   close(): Promise<void>;
+}
+
+/** A new order as `createOrder` writes it; `at` is both its createdAt and its updatedAt. */
+export interface NewOrder {
+  id: string;
+  checkoutId: string;
+  userId: string;
+  totalCents: bigint;
+  currency: string;
+  at: Date;
+  items: { productId: string; productName: string; quantity: number; unitPriceCents: bigint }[];
 }
 
 /** An `outbox_events` row to insert (the relay fills in the rest). */
@@ -96,6 +113,29 @@ const CHANGE_STATUS = `WITH changed AS (
     SELECT $6, $7, $8, $9, $10::jsonb, $11 FROM changed
   )
   SELECT * FROM changed`;
+
+// The same rows as the Prisma transaction (order, version row, items, outbox event), in one
+// statement: a duplicate checkout conflicts on the first insert and the others insert nothing.
+const CREATE_ORDER = `WITH created AS (
+    INSERT INTO orders AS o
+      (id, checkout_id, user_id, status, version, total_cents, currency, created_at, updated_at)
+    VALUES ($1, $2, $3, 'CONFIRMED', 1, $4, $5, $6, $6)
+    ON CONFLICT (checkout_id) DO NOTHING
+    RETURNING ${ORDER_COLUMNS}
+  ), history AS (
+    INSERT INTO order_versions (order_id, version, status, updated_at)
+    SELECT id, version, status, "updatedAt" FROM created
+  ), items AS (
+    INSERT INTO order_items
+      (order_id, position, product_id, product_name, quantity, unit_price_cents)
+    SELECT created.id, item.n - 1, item.product_id, item.product_name, item.quantity, item.cents
+    FROM created, unnest($7::text[], $8::text[], $9::int[], $10::bigint[])
+      WITH ORDINALITY AS item(product_id, product_name, quantity, cents, n)
+  ), event AS (
+    INSERT INTO outbox_events (aggregate_id, event_type, topic, message_key, payload, trace_context)
+    SELECT $11, $12, $13, $14, $15::jsonb, $16 FROM created
+  )
+  SELECT * FROM created`;
 
 const INT8_OID = 20;
 /** BIGINT columns as BigInt, as Prisma returns them (pg's default is a string). */
@@ -175,6 +215,32 @@ export function openOrderStatements(
           at,
           current.status,
           current.version,
+          event.aggregateId,
+          event.eventType,
+          event.topic,
+          event.messageKey,
+          JSON.stringify(event.payload),
+          event.traceContext ?? null,
+        ],
+        types,
+      });
+      return result.rows[0];
+    },
+    async createOrder(order, event) {
+      const result = await pool.query<OrderRow>({
+        name: 'order-create',
+        text: CREATE_ORDER,
+        values: [
+          order.id,
+          order.checkoutId,
+          order.userId,
+          order.totalCents.toString(),
+          order.currency,
+          order.at,
+          order.items.map((i) => i.productId),
+          order.items.map((i) => i.productName),
+          order.items.map((i) => i.quantity),
+          order.items.map((i) => i.unitPriceCents.toString()),
           event.aggregateId,
           event.eventType,
           event.topic,

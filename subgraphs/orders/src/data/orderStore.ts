@@ -4,7 +4,7 @@ import type { Order, OrderItem, OrderVersion } from '../__generated__/prisma/cli
 import { Prisma } from '../__generated__/prisma/client';
 import { decideTransition, type OrderStatus } from '../domain/orderStatus';
 import type { OrderCursor } from '../domain/orderCursor';
-import type { OrderStatements } from './orderStatements';
+import type { NewOrder, OrderStatements } from './orderStatements';
 import type { OrdersPrisma } from './prismaClient';
 
 /** An `orders` row as Prisma returns it: the parent object of every Order resolver. */
@@ -83,6 +83,28 @@ export class OrderStore {
    * CONFIRMED, so a subscriber learns of every order, and of every later change, from one topic.
    */
   async createFromCheckout(event: events.CheckoutCompletedV1): Promise<CreateOrderResult> {
+    if (this.statements) {
+      const at = new Date();
+      const order: NewOrder = {
+        id: randomUUID(),
+        checkoutId: event.checkoutId,
+        userId: event.userId,
+        totalCents: BigInt(parseCents(event.total)),
+        currency: event.currency.toUpperCase(),
+        at,
+        items: event.items.map((item) => ({
+          productId: item.productId,
+          productName: item.name,
+          quantity: item.quantity,
+          unitPriceCents: BigInt(parseCents(item.unitPrice)),
+        })),
+      };
+      const created = await this.statements.createOrder(
+        order,
+        this.statusChangedOutboxRow({ ...order, status: 'CONFIRMED', version: 1 }, null, at),
+      );
+      return created ? { created: true, order: created } : { created: false };
+    }
     return this.prisma.$transaction(async (tx) => {
       const [order] = await tx.order.createManyAndReturn({
         data: [
@@ -135,7 +157,7 @@ export class OrderStore {
             to,
             at: now,
             event: this.statusChangedOutboxRow(
-              { ...current, status: to, version: current.version + 1, updatedAt: now },
+              { ...current, status: to, version: current.version + 1 },
               current.status,
               now,
             ),
@@ -229,7 +251,7 @@ export class OrderStore {
 
   /** The OrderStatusChanged outbox row of a change to `order` (also used by the cancellation store). */
   statusChangedOutboxRow(
-    order: OrderRow,
+    order: Pick<OrderRow, 'id' | 'checkoutId' | 'userId' | 'status' | 'version'>,
     previousStatus: OrderStatus | null,
     occurredAt: Date,
   ): Prisma.OutboxEventCreateInput {
