@@ -137,6 +137,9 @@ const CREATE_ORDER = `WITH created AS (
   )
   SELECT * FROM created`;
 
+// The statements' names are also their trace spans' names (`pg.query:<name> <database>`), so
+// each says what it does, the SQL verb first.
+
 const INT8_OID = 20;
 /** BIGINT columns as BigInt, as Prisma returns them (pg's default is a string). */
 const types = {
@@ -207,7 +210,7 @@ export function openOrderStatements(
     },
     async changeStatusIfUnchanged({ current, to, at, event }) {
       const result = await pool.query<OrderRow>({
-        name: 'order-change-status',
+        name: 'update-order-status',
         text: CHANGE_STATUS,
         values: [
           current.id,
@@ -228,7 +231,7 @@ export function openOrderStatements(
     },
     async createOrder(order, event) {
       const result = await pool.query<OrderRow>({
-        name: 'order-create',
+        name: 'insert-order-from-checkout',
         text: CREATE_ORDER,
         values: [
           order.id,
