@@ -33,6 +33,7 @@ import { Safelist, safelistMiddleware } from './edge/safelist';
 import { trustProxySetting } from './edge/trustProxy';
 import { publicCacheSettings } from './performance/config';
 import { publicResponseCache } from './performance/publicResponseCache';
+import { anonymousResponseCache } from './performance/anonymousResponseCache';
 import { SubgraphDataSource, type Fetcher } from './subgraphDataSource';
 import { operationObservabilityPlugin } from './observability/operationPlugin';
 import type { SupergraphExecutor } from './subscriptions/orderStatusChanged';
@@ -189,6 +190,10 @@ export async function createGateway(
         rateLimiter,
       }),
       operationObservabilityPlugin(logger),
+      // After the edge plugin: a cached answer has still passed the limits and been charged.
+      ...(config.publicCache.ttlMs > 0
+        ? [anonymousResponseCache({ ttlMs: config.publicCache.ttlMs })]
+        : []),
     ],
   });
   started.server = apolloServer;

@@ -79,6 +79,34 @@ describe('public catalog cache', () => {
     // TTL plus the slack of one request on a busy machine.
     expect(Date.now() - changedAt).toBeLessThan(TTL_MS + 1000);
   });
+
+  // gateway/src/performance/anonymousResponseCache.ts: whole answers for signed-out callers.
+  it('answers a repeated anonymous page whole from memory (an `age` header, no subgraph call)', async () => {
+    const query = '{ products(first: 4) { edges { node { id name price { amount } } } } }';
+    const first = await post(gateway.url, query);
+    const before = proxy.requests();
+    const again = await post(gateway.url, query);
+    expect(again.status).toBe(200);
+    expect(again.body.data).toEqual(first.body.data);
+    expect(again.headers.get('age')).not.toBeNull();
+    expect(proxy.requests()).toBe(before);
+    // Still charged and scored at the edge: the answer carries its estimated cost.
+    expect(again.body.extensions).toHaveProperty('cost');
+  });
+
+  it('never answers a signed-in or guest-cart caller from it', async () => {
+    const query = '{ products(first: 5) { edges { node { id name } } } }';
+    await post(gateway.url, query); // stored for anonymous callers
+    const token = await testToken('cache-signed-in');
+    for (const headers of [
+      { authorization: `Bearer ${token}` },
+      { 'x-cart-token': 'a'.repeat(43) },
+    ]) {
+      const res = await post(gateway.url, query, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('age')).toBeNull();
+    }
+  });
 });
 
 describe('the public cache never shares a per-user answer', () => {

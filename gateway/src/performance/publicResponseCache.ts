@@ -62,7 +62,7 @@ export function publicResponseCache(
     const anonymous = { ...init, headers: withoutAuthorization(init?.headers) };
 
     const hit = stored.get(key);
-    if (hit && now() - hit.storedAt < hit.keepMs) return answer(hit);
+    if (hit && now() - hit.storedAt < hit.keepMs) return answer(hit, now());
     if (hit) stored.delete(key);
 
     const pending = inFlight.get(key);
@@ -70,7 +70,7 @@ export function publicResponseCache(
       const shared = await pending;
       // A non-200 answer is the leader's alone (its body is unread); the followers ask again.
       // A 200 with GraphQL errors is shared with them but never stored.
-      return 'storedAt' in shared ? answer(shared) : fetcher(url, anonymous);
+      return 'storedAt' in shared ? answer(shared, now()) : fetcher(url, anonymous);
     }
 
     const leader = (async (): Promise<FetcherResponse | Entry> => {
@@ -89,7 +89,7 @@ export function publicResponseCache(
     inFlight.set(key, leader);
     try {
       const result = await leader;
-      return 'storedAt' in result ? answer(result) : result;
+      return 'storedAt' in result ? answer(result, now()) : result;
     } finally {
       inFlight.delete(key);
     }
@@ -123,10 +123,16 @@ function withoutAuthorization(headers: unknown): Record<string, string> {
   return Object.fromEntries(entries.filter(([name]) => name.toLowerCase() !== 'authorization'));
 }
 
-function answer(entry: Entry): FetcherResponse {
+function answer(entry: Entry, at: number): FetcherResponse {
+  // The max-age it has left, in whole seconds (Cache-Control has no finer unit), so a cache
+  // after this one (the gateway's anonymous response cache) never keeps it past its expiry.
+  const left = Math.floor((entry.storedAt + entry.keepMs - at) / 1000);
   // undici's Response has every member FetcherResponse names (see subgraphDataSource.ts).
   return new Response(entry.body, {
     status: 200,
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': left > 0 ? `max-age=${left}, public` : 'no-store',
+    },
   }) as unknown as FetcherResponse;
 }
