@@ -91,17 +91,18 @@ describe('public catalog cache', () => {
     expect(again.headers.get('age')).not.toBeNull();
     expect(proxy.requests()).toBe(before);
     // Still charged and scored at the edge: the answer carries its estimated cost.
-    expect(again.body.extensions).toHaveProperty('cost');
+    expect((again.body as { extensions?: unknown }).extensions).toHaveProperty('cost');
   });
 
   it('never answers a signed-in or guest-cart caller from it', async () => {
     const query = '{ products(first: 5) { edges { node { id name } } } }';
     await post(gateway.url, query); // stored for anonymous callers
     const token = await testToken('cache-signed-in');
-    for (const headers of [
+    const callers: Record<string, string>[] = [
       { authorization: `Bearer ${token}` },
       { 'x-cart-token': 'a'.repeat(43) },
-    ]) {
+    ];
+    for (const headers of callers) {
       const res = await post(gateway.url, query, headers);
       expect(res.status).toBe(200);
       expect(res.headers.get('age')).toBeNull();
