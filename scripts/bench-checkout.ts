@@ -29,10 +29,10 @@
  * process, so the figures describe this setup, not a capacity estimate.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import {
   createTestDatabase,
+  freePort,
   graphqlRequest,
   infra,
   TEST_JWT_SECRET,
@@ -248,14 +248,6 @@ async function spawnOrders(env: Record<string, string>) {
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { createKafka, events } from '@shop/shared';
 import {
   createTestDatabase,
+  freePort,
   graphqlRequest,
   infra,
   TEST_JWT_SECRET,
@@ -607,14 +608,6 @@ describe('orderStatusChanged through the gateway', () => {
         await loop;
       },
     };
-  }
-
-  async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
   }
 
   test('a gateway restarted under a subscriber: the resuming client gets the change made while it was down, then the live ones, each once', async () => {

@@ -140,6 +140,16 @@ const CREATE_ORDER = `WITH created AS (
 // The statements' names are also their trace spans' names (`pg.query:<name> <database>`), so
 // each says what it does, the SQL verb first.
 
+/** The outbox row's six parameters, in the order both writing statements take them. */
+const outboxValues = (event: OutboxRow) => [
+  event.aggregateId,
+  event.eventType,
+  event.topic,
+  event.messageKey,
+  JSON.stringify(event.payload),
+  event.traceContext ?? null,
+];
+
 const INT8_OID = 20;
 /** BIGINT columns as BigInt, as Prisma returns them (pg's default is a string). */
 const types = {
@@ -212,19 +222,7 @@ export function openOrderStatements(
       const result = await pool.query<OrderRow>({
         name: 'update-order-status',
         text: CHANGE_STATUS,
-        values: [
-          current.id,
-          to,
-          at,
-          current.status,
-          current.version,
-          event.aggregateId,
-          event.eventType,
-          event.topic,
-          event.messageKey,
-          JSON.stringify(event.payload),
-          event.traceContext ?? null,
-        ],
+        values: [current.id, to, at, current.status, current.version, ...outboxValues(event)],
         types,
       });
       return result.rows[0];
@@ -244,12 +242,7 @@ export function openOrderStatements(
           order.items.map((i) => i.productName),
           order.items.map((i) => i.quantity),
           order.items.map((i) => i.unitPriceCents.toString()),
-          event.aggregateId,
-          event.eventType,
-          event.topic,
-          event.messageKey,
-          JSON.stringify(event.payload),
-          event.traceContext ?? null,
+          ...outboxValues(event),
         ],
         types,
       });
