@@ -19,8 +19,10 @@
  * in BENCH_ROUNDS interleaved rounds after a warm-up (the order of the gateways rotates per
  * round, so drift on a busy machine weighs on each alike). Every response is checked: non-200
  * statuses and bodies with GraphQL errors are counted and printed. Prints req/s, p50 and p99 per
- * gateway and shape, the ratios to stock and to Hive, and the gateway's own overhead over the
- * direct subgraph call. Knobs: BENCH_DURATION (s per run, default 8), BENCH_CONNECTIONS (50),
+ * gateway and shape, the ratios to stock and to Hive, the gateway's own overhead over the
+ * direct subgraph call, and CPU milliseconds per request (scripts/bench/processCpu.ts) of the
+ * gateway itself and of the subgraphs together: on a saturated host req/s moves with whatever
+ * else runs, CPU per request is what each gateway costs. Knobs: BENCH_DURATION (s per run, default 8), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_USERS (200).
  *
  * `BENCH_MODE=edge` (`npm run bench:edge`) instead drives two processes of our gateway over the
@@ -49,9 +51,10 @@ import {
   uniqueName,
   waitFor,
 } from '@shop/shared/src/testing';
-import { startPlatform } from '../test/e2e/platform';
+import { OTLP_ENDPOINT, startPlatform } from '../test/e2e/platform';
 import { checkoutInput } from '../subgraphs/checkout/test/world';
 import { measure as measureOnce, summarise, type Run } from './bench/autocannonRun';
+import { cpuSeconds } from './bench/processCpu';
 import { ensureHiveGateway, hiveGatewayArgs, HIVE_GATEWAY_VERSION } from './bench/hiveGateway';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -60,6 +63,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const ROOT = path.resolve(__dirname, '..');
+const TELEMETRY = './shared/src/telemetry/register.ts';
 /**
  * Node flags for our gateway and the product subgraph only, e.g.
  * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` for the profile in docs/performance.md.
@@ -73,7 +77,10 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,stock,hive').split(',');
 const EDGE_MODE = process.env.BENCH_MODE === 'edge';
 
 /** The edge at its production defaults; only the budget is out of one IP's reach. */
-const EDGE_ON: Record<string, string> = { RATE_LIMIT_POINTS: '1000000000' };
+const EDGE_ON: Record<string, string> = {
+  RATE_LIMIT_POINTS: '1000000000',
+  ...envFrom('BENCH_ON_ENV'),
+};
 /** The same gateway with every switchable protection off or out of reach. */
 const EDGE_OFF: Record<string, string> = {
   GATEWAY_MAX_DEPTH: '1000000',
@@ -86,6 +93,23 @@ const EDGE_OFF: Record<string, string> = {
   RATE_LIMIT_ENABLED: 'false',
   PERSISTED_QUERIES: 'off',
 };
+/**
+ * BENCH_OFF_ENV (JSON: variable → value) replaces the "off" gateway's settings, and BENCH_ON_ENV
+ * adds to the "on" one's, so `bench:edge` can pair any two settings of our gateway, e.g.
+ * BENCH_OFF_ENV='{"RATE_LIMIT_POINTS":"1000000000","OTEL_SDK_DISABLED":"true"}' for tracing's cost.
+ */
+const EDGE_B: Record<string, string> = process.env.BENCH_OFF_ENV
+  ? envFrom('BENCH_OFF_ENV')
+  : EDGE_OFF;
+
+function envFrom(variable: string): Record<string, string> {
+  const json = process.env[variable];
+  if (!json) return {};
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`${variable} must be a JSON object of variable names to string values`);
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+}
 
 const CATALOG = `query CatalogPage { products(first: 20) { edges { node { id name description
   price { amount currencyCode } } } pageInfo { hasNextPage endCursor } } }`;
@@ -235,19 +259,27 @@ async function main(): Promise<void> {
       on: '',
       off: '',
     };
+    const pids: Partial<Record<Target, number>> = {
+      ours: platform.pidOf('gateway'),
+      direct: platform.pidOf('product'),
+      ordersDirect: platform.pidOf('orders'),
+    };
     if (EDGE_MODE) {
       for (const [target, edge] of [
         ['on', EDGE_ON],
-        ['off', EDGE_OFF],
+        ['off', EDGE_B],
       ] as const) {
         const port = await freePort();
         const child = startProcess(
           `gateway-${target}`,
-          [...NODE_FLAGS, '--import', 'tsx', 'gateway/src/index.ts'],
+          // Loaded as npm start and the platform load it: tracing is part of the defaults.
+          [...NODE_FLAGS, '--import', 'tsx', '--import', TELEMETRY, 'gateway/src/index.ts'],
           ROOT,
           dir,
           {
             ...quiet,
+            OTEL_SERVICE_NAME: `gateway-${target}`,
+            OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
             ...edge,
             PORT: String(port),
             INTERNAL_PORT: String(await freePort()),
@@ -258,6 +290,7 @@ async function main(): Promise<void> {
           },
         );
         children.push(child);
+        pids[target] = child.pid;
         urls[target] = `http://127.0.0.1:${port}/graphql`;
         await waitForGraphql(`our gateway, protections ${target}`, urls[target], child);
       }
@@ -275,6 +308,8 @@ async function main(): Promise<void> {
         dir,
       );
       children.push(stock, hive);
+      pids.stock = stock.pid;
+      pids.hive = hive.pid;
       await waitForGraphql('stock @apollo/gateway', urls.stock, stock);
       await waitForGraphql(`Hive Gateway ${HIVE_GATEWAY_VERSION}`, urls.hive, hive);
     }
@@ -301,15 +336,31 @@ async function main(): Promise<void> {
       for (const t of s.targets) await measure(urls[t], s.query, s.tokens, WARMUP);
 
     const runs = new Map<string, Run[]>();
+    /** CPU seconds the target itself, and the subgraphs together, used in each run. */
+    const cpu = new Map<string, { target: number; subgraphs: number }[]>();
+    const subgraphPids = (['product', 'cart', 'orders'] as const).map((n) => platform.pidOf(n));
+    const cpuNow = (t: Target) => ({
+      target: cpuSeconds(pids[t]) ?? NaN,
+      subgraphs: subgraphPids.reduce<number>((n, pid) => n + (cpuSeconds(pid) ?? NaN), 0),
+    });
     for (let round = 0; round < ROUNDS; round++) {
       log(`round ${round + 1}/${ROUNDS}`);
       for (const s of shapes) {
         const order = s.targets.map((_, i) => s.targets[(i + round) % s.targets.length]!);
         for (const t of order) {
           const key = `${s.shape}/${t}`;
+          const before = cpuNow(t);
           runs.set(key, [
             ...(runs.get(key) ?? []),
             await measure(urls[t], s.query, s.tokens, DURATION),
+          ]);
+          const after = cpuNow(t);
+          cpu.set(key, [
+            ...(cpu.get(key) ?? []),
+            {
+              target: after.target - before.target,
+              subgraphs: after.subgraphs - before.subgraphs,
+            },
           ]);
         }
       }
@@ -330,7 +381,7 @@ async function main(): Promise<void> {
         'p50/p99 are the mean of the rounds',
     );
     log(
-      'shape        target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors',
+      'shape        target                     req/s    p50 ms   p99 ms   ×stock  ×hive   non-200  gql-errors  cpu ms/req  subgraphs cpu ms/req',
     );
     const floor = summarise(runs.get('floor/direct')!);
     for (const s of shapes) {
@@ -338,6 +389,11 @@ async function main(): Promise<void> {
       const hive = s.targets.includes('hive') ? summarise(runs.get(`${s.shape}/hive`)!) : null;
       for (const t of s.targets) {
         const f = summarise(runs.get(`${s.shape}/${t}`)!);
+        const used = cpu.get(`${s.shape}/${t}`) ?? [];
+        const perRequest = (f2: (u: { target: number; subgraphs: number }) => number) => {
+          const ms = (used.reduce((n, u) => n + f2(u), 0) * 1000) / f.requests;
+          return Number.isFinite(ms) ? ms.toFixed(2) : '';
+        };
         const ratio = (base: { rps: number } | null) =>
           base ? `${(f.rps / base.rps).toFixed(2)}×` : '';
         log(
@@ -351,6 +407,10 @@ async function main(): Promise<void> {
             ratio(hive).padStart(7),
             String(f.non200).padStart(9),
             String(f.graphqlErrors).padStart(11),
+            perRequest((u) => u.target).padStart(11),
+            (t === 'direct' || t === 'ordersDirect' ? '' : perRequest((u) => u.subgraphs)).padStart(
+              21,
+            ),
           ].join(' '),
         );
       }

@@ -15,6 +15,7 @@ import {
   createErrorFormatter,
   createLogger,
   healthRouter,
+  httpRoute,
   metricsRouter,
   requestIdMiddleware,
   setRequestUser,
@@ -223,6 +224,7 @@ export async function createGateway(
   app.get('/', (_req, res) => res.redirect('/graphql'));
   app.use(
     '/graphql',
+    httpRoute('/graphql'),
     corsFor(config.corsOrigins),
     express.json({ limit: config.requestBodyLimit }),
     ...(safelist ? [safelistMiddleware(safelist)] : []),

@@ -12,6 +12,7 @@ import { viewerFromHeader, type TokenVerifier, type Viewer } from './auth';
 import { createErrorFormatter } from './errors';
 import { healthRouter, type ReadinessCheck } from './health';
 import { metricsRouter } from './metrics';
+import { httpRoute } from './telemetry/httpRoute';
 import { requestIdMiddleware, setRequestUser } from './telemetry/requestContext';
 
 /** What every subgraph resolver can count on; each subgraph extends it with its data sources. */
@@ -102,6 +103,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   app.use(metricsRouter());
   app.use(
     '/graphql',
+    httpRoute('/graphql'),
     // The gateway's X-Request-Id, so this subgraph's lines join the gateway's access line.
     requestIdMiddleware(),
     express.json({ limit: '1mb' }),

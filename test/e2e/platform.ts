@@ -112,6 +112,8 @@ export interface Platform {
   metricsOf: (name: ServiceName, instance?: number) => Promise<string>;
   /** Where a service serves /metrics (a benchmark lists these for Prometheus). */
   metricsUrlOf: (name: ServiceName) => string;
+  /** The process id of a running instance (a benchmark reads its CPU time). */
+  pidOf: (name: ServiceName, instance?: number) => number | undefined;
   /** Sends `signal` to a service and waits for it to exit. */
   kill: (name: ServiceName, signal: NodeJS.Signals, instance?: number) => Promise<void>;
   /**
@@ -459,6 +461,7 @@ export async function startPlatform(
       return res.text();
     },
     metricsUrlOf: (name) => `${http(services[name].port)}/metrics`,
+    pidOf: (name, instance = 0) => running.get(key(name, instance))?.pid,
     kill,
     start,
     exited,

@@ -6,6 +6,7 @@ export {
   startPublishSpan,
   withoutInstrumentation,
 } from './traceContext';
+export { httpRoute } from './httpRoute';
 export {
   currentRequestContext,
   REQUEST_ID_HEADER,

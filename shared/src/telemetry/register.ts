@@ -11,6 +11,15 @@
  */
 // Loaded lazily so OTEL_SDK_DISABLED=true costs nothing at start-up (no SDK code is read).
 if (process.env.OTEL_SDK_DISABLED !== 'true') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./sdk') as typeof import('./sdk')).startTelemetry();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('./sdk') as typeof import('./sdk')).startTelemetry();
+  } catch (err) {
+    // A bad OTEL_* value (sampler, exporter, instrumentation name): say which, exit as a
+    // configuration error (EX_CONFIG, as every service's own settings do), no stack trace.
+    process.stderr.write(
+      `invalid tracing configuration: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exit(78);
+  }
 }

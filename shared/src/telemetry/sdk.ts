@@ -7,7 +7,7 @@ import {
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -20,7 +20,6 @@ import {
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -96,6 +95,64 @@ function scheduleDelayFromEnv(): number {
   return Number.isFinite(ms) && ms > 0 ? ms : 5000;
 }
 
+/** Every instrumentation this project loads, by the name OTEL_NODE_DISABLED_INSTRUMENTATIONS uses. */
+function allInstrumentations(): Record<string, () => Instrumentation> {
+  return {
+    http: () =>
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) =>
+          UNTRACED_PATHS.some((prefix) => req.url?.startsWith(prefix) ?? false),
+      }),
+    // No express instrumentation: its span per middleware layer cost more than it showed;
+    // httpRoute() (./httpRoute.ts) names the server span after the route instead.
+    // Node's fetch (undici) is how the gateway calls subgraphs; the http instrumentation does
+    // not see it, so this one adds traceparent to those requests.
+    undici: () => new UndiciInstrumentation(),
+    // Resolver spans for every field would dwarf the rest; keep parse/validate/execute.
+    graphql: () =>
+      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
+    grpc: () => new GrpcInstrumentation(),
+    pg: () => new PgInstrumentation({ requireParentSpan: true }),
+    mongodb: () => new MongoDBInstrumentation({ requireParentSpan: true }),
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    kafkajs: () => new KafkaJsInstrumentation(),
+    // trace_id / span_id / trace_flags on every pino line logged inside a span.
+    pino: () => new PinoInstrumentation(),
+  };
+}
+
+/**
+ * What a process leaves out whatever the environment says. The gateway's operations are traced
+ * by @apollo/gateway itself (gateway.request, validate, plan, execute, fetch, postprocessing);
+ * graphql-js instrumentation there only added two `graphql.parse` spans per request, about
+ * 0.4 ms of CPU per request in bench:gateway (docs/performance.md, profile 6).
+ */
+const LEFT_OUT: Record<string, string[]> = { gateway: ['graphql'] };
+
+/**
+ * The names of the instrumentations `process` (its entry's owner, serviceNameFromEntry) loads:
+ * all of them less LEFT_OUT and the comma-separated OTEL_NODE_DISABLED_INSTRUMENTATIONS (the
+ * variable @opentelemetry/auto-instrumentations-node reads). A name it does not know is refused,
+ * so a typo does not leave an instrumentation on.
+ */
+export function instrumentationNames(
+  process_: string,
+  disabled = process.env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '',
+): string[] {
+  const known = Object.keys(allInstrumentations());
+  const off = disabled
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = off.filter((name) => !known.includes(name));
+  if (unknown.length > 0)
+    throw new Error(
+      `OTEL_NODE_DISABLED_INSTRUMENTATIONS names ${unknown.join(', ')}; known: ${known.join(', ')}`,
+    );
+  const leftOut = [...off, ...(LEFT_OUT[process_] ?? [])];
+  return known.filter((name) => !leftOut.includes(name));
+}
+
 let provider: TracerProvider | undefined;
 
 /**
@@ -124,25 +181,9 @@ export function startTelemetry(): void {
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) =>
-          UNTRACED_PATHS.some((prefix) => req.url?.startsWith(prefix) ?? false),
-      }),
-      // Node's fetch (undici) is how the gateway calls subgraphs; the http instrumentation does
-      // not see it, so this one adds traceparent to those requests.
-      new UndiciInstrumentation(),
-      new ExpressInstrumentation(),
-      // Resolver spans for every field would dwarf the rest; keep parse/validate/execute.
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, mergeItems: true, depth: 2 }),
-      new GrpcInstrumentation(),
-      new PgInstrumentation({ requireParentSpan: true }),
-      new MongoDBInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      new KafkaJsInstrumentation(),
-      // trace_id / span_id / trace_flags on every pino line logged inside a span.
-      new PinoInstrumentation(),
-    ],
+    instrumentations: instrumentationNames(serviceNameFromEntry(process.argv[1])).map((name) =>
+      allInstrumentations()[name]!(),
+    ),
   });
   // Spans still queued when a service exits after its graceful shutdown are flushed first.
   process.once('beforeExit', () => void stopTelemetry());
