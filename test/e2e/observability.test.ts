@@ -288,6 +288,13 @@ describeTraced('observability of one purchase', () => {
     const checkoutServer = one('checkout', /^POST/, 'server');
     expect(label(parentOf(checkoutServer)!)).toMatch(/^gateway /);
     expect(trace.tag(parentOf(checkoutServer)!, 'span.kind')).toBe('client');
+    // Server spans are named after their route (httpRoute), without a span per Express layer.
+    expect(label(checkoutServer)).toBe('checkout POST /graphql');
+    expect(trace.tag(checkoutServer, 'http.route')).toBe('/graphql');
+    expect(trace.named('gateway', 'POST /graphql')).toHaveLength(1);
+    expect(
+      trace.spans.filter((s) => /^(middleware|router|request handler) - /.test(s.operationName)),
+    ).toEqual([]);
     // gRPC: the stubs' server spans are children of checkout's client spans for the same call.
     for (const method of [
       'shop.inventory.v1.Inventory/Reserve',
