@@ -5,7 +5,8 @@ import { createCheckoutPrisma, type CheckoutPrisma } from '../src/data/prismaCli
 import { createSessionStore, LeaseLostError, type NewSession } from '../src/data/sessionStore';
 
 /**
- * The saga's step writes are one raw statement each (sessionStore.ts, `advance`): they must
+ * The saga's insert, its look-up by key and its step writes are one raw statement each
+ * (sessionStore.ts, `insert`, `findByKey`, `advance`): they must
  * return exactly the row Prisma reads back and keep the status and lease guard; the completion
  * writes its outbox event with it, once. The saga's behaviour under crashes, duplicates and
  * races is in the other checkout suites, which run on the same store.
@@ -42,6 +43,30 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
     paymentMethod: 'card',
   });
   const read = (id: string) => prisma.checkoutSession.findUniqueOrThrow({ where: { id } });
+
+  it('inserts a session and finds it by key as Prisma reads it; a second insert of the key writes nothing', async () => {
+    const store = createSessionStore(prisma, { leaseMs: 30_000 });
+    const session = newSession();
+    const created = (await store.insert(session))!;
+    expect(created).toEqual(await read(created.id));
+    expect(created).toMatchObject({
+      status: 'INITIATED',
+      userId: session.userId,
+      cartSnapshot: session.items,
+      shippingAddress: session.shippingAddress,
+      leaseOwner: store.owner,
+    });
+    expect(created.totalAmount.toString()).toBe('1299.99');
+    expect(await store.findByKey(session.userId, session.idempotencyKey)).toEqual(created);
+    expect(await store.findByKey(session.userId, uniqueName('other-key'))).toBeNull();
+    // The same user and key again (a concurrent submission): nothing written, the first stays.
+    expect(await store.insert({ ...session, total: '1.00' })).toBeUndefined();
+    expect(
+      await prisma.checkoutSession.count({
+        where: { userId: session.userId, idempotencyKey: session.idempotencyKey },
+      }),
+    ).toBe(1);
+  });
 
   it('moves a session step by step and returns the row as Prisma reads it', async () => {
     const store = createSessionStore(prisma, { leaseMs: 30_000 });

@@ -128,27 +128,20 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
      * has a session with this idempotency key (a concurrent submission won the insert).
      */
     async insert(session: NewSession): Promise<SessionRecord | undefined> {
-      const [row] = await prisma.checkoutSession.createManyAndReturn({
-        data: [
-          {
-            id: randomUUID(),
-            userId: session.userId,
-            idempotencyKey: session.idempotencyKey,
-            requestFingerprint: session.requestFingerprint,
-            status: 'INITIATED',
-            cartSnapshot: session.items as unknown as Prisma.InputJsonValue,
-            totalAmount: session.total,
-            currency: session.currency,
-            shippingAddress: session.shippingAddress as unknown as Prisma.InputJsonValue,
-            paymentMethod: session.paymentMethod,
-            leaseOwner: owner,
-            leaseExpiresAt: leaseUntil(),
-          },
-        ],
-        // ON CONFLICT DO NOTHING: the unique (user_id, idempotency_key) index is the guard that
-        // holds across processes; the loser reads the winner's row instead.
-        skipDuplicates: true,
-      });
+      // Raw, like advance(): one per checkout, and Prisma's createManyAndReturn compiled its
+      // query on every call. ON CONFLICT DO NOTHING: the unique (user_id, idempotency_key)
+      // index is the guard that holds across processes; the loser reads the winner's row.
+      const [row] = await prisma.$queryRaw<SessionRecord[]>`
+        INSERT INTO checkout_sessions (id, user_id, idempotency_key, request_fingerprint, status,
+               cart_snapshot, total_amount, currency, shipping_address, payment_method,
+               lease_owner, lease_expires_at, updated_at)
+        VALUES (${randomUUID()}::uuid, ${session.userId}, ${session.idempotencyKey},
+               ${session.requestFingerprint}, 'INITIATED', ${JSON.stringify(session.items)}::jsonb,
+               ${session.total}::numeric, ${session.currency},
+               ${JSON.stringify(session.shippingAddress)}::jsonb, ${session.paymentMethod},
+               ${owner}, ${leaseUntil()}::timestamptz, ${new Date()}::timestamptz)
+        ON CONFLICT DO NOTHING
+        RETURNING ${SESSION_COLUMNS}`;
       return row;
     },
 
@@ -157,10 +150,13 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
     findByIds: (ids: readonly string[]) =>
       prisma.checkoutSession.findMany({ where: { id: { in: [...ids] } } }),
 
-    findByKey: (userId: string, idempotencyKey: string) =>
-      prisma.checkoutSession.findUnique({
-        where: { userId_idempotencyKey: { userId, idempotencyKey } },
-      }),
+    /** Raw for the same reason as insert(): every checkout asks it first. */
+    async findByKey(userId: string, idempotencyKey: string): Promise<SessionRecord | null> {
+      const [row] = await prisma.$queryRaw<SessionRecord[]>`
+        SELECT ${SESSION_COLUMNS} FROM checkout_sessions
+         WHERE user_id = ${userId} AND idempotency_key = ${idempotencyKey}`;
+      return row ?? null;
+    },
 
     /**
      * Moves a session one step forward, keeping the lease. Every checkout takes three of these,
