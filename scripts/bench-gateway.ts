@@ -22,8 +22,8 @@
  * gateway and shape, the ratios to stock and to Hive, the gateway's own overhead over the
  * direct subgraph call, and CPU milliseconds per request (scripts/bench/processCpu.ts) of the
  * gateway itself and of the subgraphs together: on a saturated host req/s moves with whatever
- * else runs, CPU per request is what each gateway costs. Knobs: BENCH_DURATION (s per run, default 8), BENCH_CONNECTIONS (50),
- * BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_USERS (200).
+ * else runs, CPU per request is what each gateway costs. Knobs: BENCH_DURATION (s per run,
+ * default 8), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_USERS (200).
  *
  * `BENCH_MODE=edge` (`npm run bench:edge`) instead drives two processes of our gateway over the
  * same subgraphs, identical but for the edge: `on` with the protections at their production
@@ -51,7 +51,7 @@ import {
   uniqueName,
   waitFor,
 } from '@shop/shared/src/testing';
-import { OTLP_ENDPOINT, startPlatform } from '../test/e2e/platform';
+import { OTLP_ENDPOINT, startPlatform, TELEMETRY } from '../test/e2e/platform';
 import { checkoutInput } from '../subgraphs/checkout/test/world';
 import { measure as measureOnce, summarise, type Run } from './bench/autocannonRun';
 import { cpuSeconds } from './bench/processCpu';
@@ -63,7 +63,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const ROOT = path.resolve(__dirname, '..');
-const TELEMETRY = './shared/src/telemetry/register.ts';
 /**
  * Node flags for our gateway and the product subgraph only, e.g.
  * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` for the profile in docs/performance.md.
@@ -272,7 +271,7 @@ async function main(): Promise<void> {
         const port = await freePort();
         const child = startProcess(
           `gateway-${target}`,
-          // Loaded as npm start and the platform load it: tracing is part of the defaults.
+          // Tracing loaded as npm start and the platform load it: it is part of the defaults.
           [...NODE_FLAGS, '--import', 'tsx', '--import', TELEMETRY, 'gateway/src/index.ts'],
           ROOT,
           dir,

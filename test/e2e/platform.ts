@@ -22,7 +22,8 @@ import { startBalancer, type Balancer } from './balancer';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Loaded before each service's entry, as scripts/start.sh does: OpenTelemetry first. */
-const TELEMETRY = './shared/src/telemetry/register.ts';
+/** Loaded with `--import` before every service's entry, as scripts/start.sh does. */
+export const TELEMETRY = './shared/src/telemetry/register.ts';
 
 /** Where the services send spans: the local Jaeger's OTLP/HTTP receiver (scripts/infra.sh). */
 export const OTLP_ENDPOINT = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
