@@ -220,6 +220,21 @@ describe('orderStatusChanged through the gateway', () => {
   const subscriptionsListening = (gateway: RunningGateway) =>
     metric(gateway, 'gateway_order_subscriptions');
 
+  /**
+   * Opens subscriptions with `open` and waits until the gauge counts `count` more. The gauge
+   * counts every subscription open in this process (the gateways share one registry, and
+   * earlier tests' subscriptions stay open until afterAll), so it is read before they open:
+   * "at least n" alone could be met by earlier ones while these are still registering.
+   */
+  async function whenListening<T>(count: number, open: () => T): Promise<T> {
+    const before = await subscriptionsListening(gatewayA);
+    const opened = open();
+    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= before + count, {
+      what: `${count} more subscription(s) listening`,
+    });
+    return opened;
+  }
+
   /** Changes the order's status as staff; returns the order's new version. */
   async function setStatus(status: string, id = orderId): Promise<number> {
     const res = await graphqlRequest<{ updateOrderStatus: { version: number } }>(
@@ -239,12 +254,11 @@ describe('orderStatusChanged through the gateway', () => {
   const settle = () => new Promise((r) => setTimeout(r, 1000)); // a duplicate would be here by now
 
   test('the owner hears each change once, with federated fields resolved, on any instance', async () => {
-    const onA = follow(connect(gatewayA, aliceToken), orderId);
-    const onB = follow(connect(gatewayB, aliceToken), orderId);
     // Both instances share one process here, so one gauge counts both subscriptions.
-    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= 2, {
-      what: 'two subscriptions listening',
-    });
+    const [onA, onB] = await whenListening(2, () => [
+      follow(connect(gatewayA, aliceToken), orderId),
+      follow(connect(gatewayB, aliceToken), orderId),
+    ]);
 
     await setStatus('PROCESSING');
     for (const sub of [onA, onB]) {
@@ -310,12 +324,11 @@ describe('orderStatusChanged through the gateway', () => {
 
   test('every subscriber of a busy order gets each change once, in order, even when they commit back to back', async () => {
     const { token, orderId: id } = await newCustomer();
-    const subs = [gatewayA, gatewayB].flatMap((g) =>
-      Array.from({ length: 8 }, () => follow(connect(g, token), id)),
+    const subs = await whenListening(16, () =>
+      [gatewayA, gatewayB].flatMap((g) =>
+        Array.from({ length: 8 }, () => follow(connect(g, token), id)),
+      ),
     );
-    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= subs.length, {
-      what: 'sixteen subscriptions listening',
-    });
     const readsBefore = await counter(gatewayA, 'gateway_subscription_reads_total');
 
     // No waiting between the changes: all three commit before the gateways have read the first,
@@ -342,10 +355,7 @@ describe('orderStatusChanged through the gateway', () => {
   test('a reconnect with sinceVersion receives the change it missed at once, then the live ones', async () => {
     const { token, orderId: id } = await newCustomer();
     const first = connect(gatewayA, token);
-    const before = follow(first, id);
-    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= 1, {
-      what: 'the subscription listening',
-    });
+    const before = await whenListening(1, () => follow(first, id));
     expect(await setStatus('PROCESSING', id)).toBe(2);
     await waitFor(() => versions(before).includes(2), { what: 'version 2' });
     await first.dispose(); // the connection drops…
@@ -366,10 +376,7 @@ describe('orderStatusChanged through the gateway', () => {
 
   test('a forged or stale order-events message never reaches a client', async () => {
     const { user, token, orderId: id } = await newCustomer();
-    const sub = follow(connect(gatewayA, token), id);
-    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= 1, {
-      what: 'the subscription listening',
-    });
+    const sub = await whenListening(1, () => follow(connect(gatewayA, token), id));
     const forged = (orderVersion: number, status: string) => ({
       eventId: crypto.randomUUID(),
       eventType: 'OrderStatusChanged',
@@ -440,10 +447,9 @@ describe('orderStatusChanged through the gateway', () => {
     }));
     const { token, orderId: id } = await newCustomer(bigOrder);
     const other = await newCustomer();
-    const healthy = follow(connect(gateway, other.token), other.orderId);
-    await waitFor(async () => (await subscriptionsListening(gateway)) >= 1, {
-      what: 'the healthy subscription listening',
-    });
+    const healthy = await whenListening(1, () =>
+      follow(connect(gateway, other.token), other.orderId),
+    );
 
     // A real WebSocket client whose TCP socket stops reading after connection_ack: what the
     // gateway sends piles up in the kernel's buffers, then in ws's (`bufferedAmount`).
@@ -614,9 +620,10 @@ describe('orderStatusChanged through the gateway', () => {
     const { token, orderId: id } = await newCustomer();
     const port = String(await freePort());
     let gateway = await startGateway({}, { PORT: port, HOST: '127.0.0.1' });
+    const before = await subscriptionsListening(gateway); // one gauge for the whole process
     const client = followResuming(gateway.url, token, id);
     try {
-      await waitFor(async () => (await subscriptionsListening(gateway)) >= 1, {
+      await waitFor(async () => (await subscriptionsListening(gateway)) >= before + 1, {
         what: 'the subscription listening',
       });
       expect(await setStatus('PROCESSING', id)).toBe(2);
@@ -642,10 +649,9 @@ describe('orderStatusChanged through the gateway', () => {
   // Stops the shared Kafka (and starts it again, whatever happens): the suites run in band.
   test('Kafka stopped and restarted under live subscribers: the change committed meanwhile arrives once, in order, on every gateway', async () => {
     const { token, orderId: id } = await newCustomer();
-    const subs = [gatewayA, gatewayB].map((g) => follow(connect(g, token), id));
-    await waitFor(async () => (await subscriptionsListening(gatewayA)) >= subs.length, {
-      what: 'both subscriptions listening',
-    });
+    const subs = await whenListening(2, () =>
+      [gatewayA, gatewayB].map((g) => follow(connect(g, token), id)),
+    );
     expect(await setStatus('PROCESSING', id)).toBe(2);
     for (const sub of subs) await waitFor(() => versions(sub).includes(2), { what: 'version 2' });
 
