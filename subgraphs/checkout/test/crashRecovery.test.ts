@@ -125,7 +125,7 @@ test('each crash left the session where the crash point says', () => {
 describe.each(CRASH_POINTS.filter((p) => p !== 'FAILED'))('killed at %s', (point) => {
   const theCase = () => cases.find((c) => c.point === point)!;
 
-  test('recovery completes it: stock sold once, charged once, one event', async () => {
+  test('recovery completes it: stock sold once, charged once, one event (a redelivery is the same event)', async () => {
     const c = theCase();
     const session = await waitFor(
       async () => {
@@ -143,8 +143,14 @@ describe.each(CRASH_POINTS.filter((p) => p !== 'FAILED'))('killed at %s', (point
     expect(charge?.chargedCents).toBe(parseCents(session.total_amount));
     await waitFor(() => world.eventsFor(session.id).length > 0, { what: 'the event' });
     await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive by now
-    expect(world.eventsFor(session.id)).toHaveLength(1);
-    expect(world.eventsFor(session.id)[0]?.event.total).toBe(formatCents(charge!.chargedCents));
+    // One event. The relay is at least once (shared/src/outbox/relay.ts): a kill that lands
+    // after Kafka acked the dying process's publish but before its relay committed the row as
+    // processed has the recovering process publish it again, and consumers drop the copy by its
+    // event id. So a copy may arrive, but only of the same event: never a second event.
+    const delivered = world.eventsFor(session.id);
+    expect(new Set(delivered.map((d) => d.event.eventId)).size).toBe(1);
+    expect(delivered.length).toBeLessThanOrEqual(2);
+    expect(delivered[0]?.event.total).toBe(formatCents(charge!.chargedCents));
 
     // The shopper's retry (same key) gets the same, completed session.
     const retry = await submitCheckout(survivorUrl, c.user, c.input);
