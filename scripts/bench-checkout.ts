@@ -14,8 +14,11 @@
  *
  *   checkouts/s and the p50/p99/max latency of the mutation (every one a full saga: cart and
  *   catalog snapshot, session insert, Reserve, Charge, Confirm, COMPLETED + outbox row);
- *   COMPLETED → event on the topic: the session's completedAt to the moment the consumer here
- *   received its CheckoutCompleted (relay woken by NOTIFY, Kafka produce, consumer fetch);
+ *   COMPLETED → event on the topic: the session's completedAt to the broker's append time of
+ *   its CheckoutCompleted (the topic stamps LogAppendTime; relay woken by NOTIFY, Kafka
+ *   produce), and beside it to the moment the consumer in this process received it (add the
+ *   consumer's fetch and this process's own load: it also runs product, cart, the stubs and
+ *   the load loop);
  *   checkout → order visible: from sending the mutation to the order's `createdAt` as an orders
  *   subgraph (started here on that topic, with a database of its own) returns it for the
  *   session (`CheckoutSession.order`, the shopper's own token): the shopper's wait from "Place
@@ -30,6 +33,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Client } from 'pg';
 import {
   createTestDatabase,
   freePort,
@@ -124,6 +128,10 @@ async function main(): Promise<void> {
         intervalMs: 100,
       });
       const eventLags = [...completedAt]
+        .map(([id, at]) => world.eventsFor(id)[0]!.appendedAt - at)
+        .sort((a, b) => a - b);
+      const stages = await outboxStages(world.postgresUrl, completedAt);
+      const receivedLags = [...completedAt]
         .map(([id, at]) => world.eventsFor(id)[0]!.receivedAt - at)
         .sort((a, b) => a - b);
       latencies.sort((a, b) => a - b);
@@ -137,6 +145,8 @@ async function main(): Promise<void> {
         statuses,
         latencies,
         eventLags,
+        receivedLags,
+        stages,
         orderLags,
         ordersMissing,
       };
@@ -158,6 +168,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `  ${'run'.padEnd(16)} ${'checkouts/s'.padStart(11)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}` +
         ` ${'event p50'.padStart(10)} ${'event p99'.padStart(10)}` +
+        ` ${'recv p50'.padStart(10)} ${'recv p99'.padStart(10)}` +
         ` ${'order p50'.padStart(10)} ${'order p99'.padStart(10)}  outcomes\n`,
     );
     for (const r of [baseline, loaded]) {
@@ -165,20 +176,57 @@ async function main(): Promise<void> {
         `  ${`concurrency ${r.concurrency}`.padEnd(16)} ${throughput(r).toFixed(1).padStart(11)}` +
           ` ${ms(percentile(r.latencies, 50)).padStart(10)} ${ms(percentile(r.latencies, 99)).padStart(10)}` +
           ` ${ms(percentile(r.eventLags, 50)).padStart(10)} ${ms(percentile(r.eventLags, 99)).padStart(10)}` +
+          ` ${ms(percentile(r.receivedLags, 50)).padStart(10)} ${ms(percentile(r.receivedLags, 99)).padStart(10)}` +
           ` ${ms(percentile(r.orderLags, 50)).padStart(10)} ${ms(percentile(r.orderLags, 99)).padStart(10)}` +
           `  ${[...r.statuses].map(([s, n]) => `${s} ${n}`).join(', ')}` +
           `${r.ordersMissing ? `; ${r.ordersMissing} orders not visible within 60 s` : ''}\n`,
       );
     }
+    for (const r of [baseline, loaded]) {
+      const at = (lags: number[]) => `${ms(percentile(lags, 50))} / ${ms(percentile(lags, 99))}`;
+      process.stdout.write(
+        `  concurrency ${r.concurrency}, COMPLETED → (p50 / p99): outbox row written ${at(r.stages.written)},` +
+          ` relay's batch begun ${at(r.stages.pickedUp)}, on the topic ${at(r.eventLags)}\n`,
+      );
+    }
     process.stdout.write(
       `  throughput at concurrency ${CONCURRENCY} is ${(throughput(loaded) / throughput(baseline)).toFixed(2)}× the one-at-a-time baseline\n` +
-        '  (event = COMPLETED → CheckoutCompleted received from the topic;\n' +
+        "  (event = COMPLETED → CheckoutCompleted appended to the topic, the broker's LogAppendTime;\n" +
+        '   recv = COMPLETED → received by the consumer in this benchmark process;\n' +
         `   order = checkout sent → the order's createdAt, as the orders subgraph returns it)\n`,
     );
   } finally {
     await orders?.stop();
     await stopCheckout();
     await world.stop();
+  }
+}
+
+/**
+ * Where COMPLETED → event on the topic goes, per checkout, from the checkout database's outbox:
+ * `created_at` is the start of the statement that wrote COMPLETED and the row (its commit
+ * follows at once), `processed_at` the start of the relay's transaction that published it.
+ * Both are PostgreSQL's clock and completedAt the checkout process's: one host, one clock.
+ */
+async function outboxStages(postgresUrl: string, completedAt: Map<string, number>) {
+  const client = new Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ checkout: string; created: number; processed: number }>(
+      `SELECT payload->>'checkoutId' AS checkout,
+              extract(epoch FROM created_at) * 1000 AS created,
+              extract(epoch FROM processed_at) * 1000 AS processed
+         FROM outbox_events WHERE payload->>'checkoutId' = ANY($1::text[])`,
+      [[...completedAt.keys()]],
+    );
+    const sorted = (lags: number[]) => lags.sort((a, b) => a - b);
+    const since = (row: (typeof rows)[number], at: number) => at - completedAt.get(row.checkout)!;
+    return {
+      written: sorted(rows.map((row) => since(row, Number(row.created)))),
+      pickedUp: sorted(rows.map((row) => since(row, Number(row.processed)))),
+    };
+  } finally {
+    await client.end();
   }
 }
 
