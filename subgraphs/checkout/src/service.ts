@@ -19,7 +19,7 @@ import {
   type OutboxRelay,
 } from '@shop/shared';
 import type { CheckoutConfig } from './config';
-import { createCheckoutPrisma } from './data/prismaClient';
+import { createCheckoutDatabase } from './data/prismaClient';
 import { createSessionStore, type SessionStore } from './data/sessionStore';
 import { resolvers } from './resolvers';
 import { createCheckoutCommand } from './domain/checkoutCommand';
@@ -62,8 +62,8 @@ export async function createCheckoutService(
   if (config.migrateOnStart) {
     await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: config.postgresUrl, logger });
   }
-  const prisma = createCheckoutPrisma(config.postgresUrl);
-  const store = createSessionStore(prisma, { leaseMs: config.leaseMs });
+  const database = createCheckoutDatabase(config.postgresUrl);
+  const store = createSessionStore(database, { leaseMs: config.leaseMs });
   const cart = createCartClient(config.grpc.cart, config.deadlines.cartMs, logger);
   const catalog = createProductCatalogClient(
     config.grpc.product,
@@ -137,7 +137,7 @@ export async function createCheckoutService(
         leases.stop();
         await relay?.stop();
         for (const client of [cart, catalog, inventory, payment]) client.close();
-        await prisma.$disconnect();
+        await database.close();
       })()),
   };
 }

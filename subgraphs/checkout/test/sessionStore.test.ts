@@ -1,27 +1,27 @@
 import { runMigrations } from '@shop/shared';
 import { createTestDatabase, uniqueName } from '@shop/shared/src/testing';
 import { MIGRATIONS_DIR } from '../src/data/migrations';
-import { createCheckoutPrisma, type CheckoutPrisma } from '../src/data/prismaClient';
+import { createCheckoutDatabase, type CheckoutDatabase } from '../src/data/prismaClient';
 import { createSessionStore, LeaseLostError, type NewSession } from '../src/data/sessionStore';
 
 /**
- * The saga's insert, its look-up by key and its step writes are one raw statement each
- * (sessionStore.ts, `insert`, `findByKey`, `advance`): they must
- * return exactly the row Prisma reads back and keep the status and lease guard; the completion
+ * The saga's insert, its look-up by key, its step writes and its completion are one statement
+ * each, sent through pg rather than Prisma (sessionStore.ts, `insert`, `findByKey`, `advance`,
+ * `complete`): they must return exactly the row Prisma reads back and keep the status and lease guard; the completion
  * writes its outbox event with it, once. The saga's behaviour under crashes, duplicates and
  * races is in the other checkout suites, which run on the same store.
  */
 describe('sessionStore: the saga steps (real PostgreSQL)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let prisma: CheckoutPrisma;
+  let database: CheckoutDatabase;
 
   beforeAll(async () => {
     db = await createTestDatabase('checkout_store');
     await runMigrations({ dir: MIGRATIONS_DIR, postgresUrl: db.url });
-    prisma = createCheckoutPrisma(db.url, 4);
+    database = createCheckoutDatabase(db.url, 4);
   });
   afterAll(async () => {
-    await prisma.$disconnect();
+    await database.close();
     await db.drop();
   });
 
@@ -42,10 +42,10 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
     },
     paymentMethod: 'card',
   });
-  const read = (id: string) => prisma.checkoutSession.findUniqueOrThrow({ where: { id } });
+  const read = (id: string) => database.prisma.checkoutSession.findUniqueOrThrow({ where: { id } });
 
   it('inserts a session and finds it by key as Prisma reads it; a second insert of the key writes nothing', async () => {
-    const store = createSessionStore(prisma, { leaseMs: 30_000 });
+    const store = createSessionStore(database, { leaseMs: 30_000 });
     const session = newSession();
     const created = (await store.insert(session))!;
     expect(created).toEqual(await read(created.id));
@@ -62,14 +62,14 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
     // The same user and key again (a concurrent submission): nothing written, the first stays.
     expect(await store.insert({ ...session, total: '1.00' })).toBeUndefined();
     expect(
-      await prisma.checkoutSession.count({
+      await database.prisma.checkoutSession.count({
         where: { userId: session.userId, idempotencyKey: session.idempotencyKey },
       }),
     ).toBe(1);
   });
 
   it('moves a session step by step and returns the row as Prisma reads it', async () => {
-    const store = createSessionStore(prisma, { leaseMs: 30_000 });
+    const store = createSessionStore(database, { leaseMs: 30_000 });
     const created = (await store.insert(newSession()))!;
     const reserved = await store.advance(created.id, 'INITIATED', 'INVENTORY_RESERVED', {
       inventoryReservationId: 'res-1',
@@ -88,8 +88,8 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
   });
 
   it('refuses a step from the wrong status or without the lease, and changes nothing', async () => {
-    const store = createSessionStore(prisma, { leaseMs: 30_000 });
-    const other = createSessionStore(prisma, { leaseMs: 30_000 });
+    const store = createSessionStore(database, { leaseMs: 30_000 });
+    const other = createSessionStore(database, { leaseMs: 30_000 });
     const created = (await store.insert(newSession()))!;
     await expect(
       store.advance(created.id, 'PAYMENT_PENDING', 'PAYMENT_COMPLETED'),
@@ -101,7 +101,7 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
   });
 
   it('completes with its outbox event, once', async () => {
-    const store = createSessionStore(prisma, { leaseMs: 30_000 });
+    const store = createSessionStore(database, { leaseMs: 30_000 });
     const created = (await store.insert(newSession()))!;
     await store.advance(created.id, 'INITIATED', 'INVENTORY_RESERVED', {
       inventoryReservationId: 'res-2',
@@ -120,7 +120,8 @@ describe('sessionStore: the saga steps (real PostgreSQL)', () => {
     const completed = await store.complete(created.id, completedAt, message);
     expect(completed).toEqual(await read(created.id));
     expect(completed).toMatchObject({ status: 'COMPLETED', completedAt, leaseOwner: null });
-    const events = () => prisma.outboxEvent.findMany({ where: { aggregateId: created.id } });
+    const events = () =>
+      database.prisma.outboxEvent.findMany({ where: { aggregateId: created.id } });
     expect(await events()).toEqual([
       expect.objectContaining({
         eventType: 'CheckoutCompleted',

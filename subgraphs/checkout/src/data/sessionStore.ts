@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type CheckoutSession, type CheckoutStatus } from '../__generated__/prisma/client';
 import { currentTraceparent } from '@shop/shared';
-import type { CheckoutPrisma } from './prismaClient';
+import type { CheckoutDatabase } from './prismaClient';
 
 /** A checkout_sessions row as Prisma returns it; resolvers map it to the GraphQL type. */
 export type SessionRecord = CheckoutSession;
@@ -60,16 +60,24 @@ export const TERMINAL_STATUSES: readonly CheckoutStatus[] = ['COMPLETED', 'FAILE
 
 /**
  * A `checkout_sessions` row under Prisma's field names, for the raw statements below: what
- * they return is the same `SessionRecord` a Prisma read returns (store.test.ts compares them).
+ * they return is the same `SessionRecord` a Prisma read returns (sessionStore.test.ts compares
+ * them), once `sessionRecord` has turned the amount into Prisma's Decimal.
  */
-const SESSION_COLUMNS = Prisma.raw(`id, user_id AS "userId", idempotency_key AS "idempotencyKey",
+const SESSION_COLUMNS = `id, user_id AS "userId", idempotency_key AS "idempotencyKey",
   request_fingerprint AS "requestFingerprint", status, cart_snapshot AS "cartSnapshot",
   total_amount AS "totalAmount", currency, shipping_address AS "shippingAddress",
   payment_method AS "paymentMethod", inventory_reservation_id AS "inventoryReservationId",
   payment_id AS "paymentId", failure_code AS "failureCode", failure_reason AS "failureReason",
   release_pending AS "releasePending", refund_pending AS "refundPending",
   lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", created_at AS "createdAt",
-  updated_at AS "updatedAt", completed_at AS "completedAt"`);
+  updated_at AS "updatedAt", completed_at AS "completedAt"`;
+
+/** A row as pg returns SESSION_COLUMNS: numeric comes back as a decimal string. */
+type SessionRow = Omit<SessionRecord, 'totalAmount'> & { totalAmount: string };
+
+function sessionRecord(row: SessionRow): SessionRecord {
+  return { ...row, totalAmount: new Prisma.Decimal(row.totalAmount) };
+}
 
 /**
  * The row was not in the state this process expected, or this process no longer holds its
@@ -97,10 +105,30 @@ export function needsWork(session: SessionRecord): boolean {
  * Leases use this process's clock: the processes that share a database also share a network
  * time source, and a lease lasts seconds, so clock skew of milliseconds does not matter.
  */
-export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: number }) {
+export function createSessionStore(
+  { prisma, pool }: Pick<CheckoutDatabase, 'prisma' | 'pool'>,
+  options: { leaseMs: number },
+) {
   /** Identifies this process as a lease holder; new on every start. */
   const owner = randomUUID();
   const leaseUntil = () => new Date(Date.now() + options.leaseMs);
+
+  /**
+   * The hot statements (every checkout runs each of them) go to pg directly, on the pool under
+   * Prisma's adapter: through Prisma even a raw statement is compiled by its query compiler
+   * and its rows converted, about 0.2 ms of CPU more per statement (docs/performance.md,
+   * profile 8). Each is named, so pg prepares it once per connection and PostgreSQL does not
+   * parse and plan it again on every call, as the orders subgraph's hot statements are
+   * (subgraphs/orders/src/data/orderStatements.ts).
+   */
+  async function sessionRows(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<SessionRecord[]> {
+    const { rows } = await pool.query<SessionRow>({ name, text, values });
+    return rows.map(sessionRecord);
+  }
 
   async function guardedUpdate(
     id: string,
@@ -131,17 +159,30 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
       // Raw, like advance(): one per checkout, and Prisma's createManyAndReturn compiled its
       // query on every call. ON CONFLICT DO NOTHING: the unique (user_id, idempotency_key)
       // index is the guard that holds across processes; the loser reads the winner's row.
-      const [row] = await prisma.$queryRaw<SessionRecord[]>`
-        INSERT INTO checkout_sessions (id, user_id, idempotency_key, request_fingerprint, status,
-               cart_snapshot, total_amount, currency, shipping_address, payment_method,
-               lease_owner, lease_expires_at, updated_at)
-        VALUES (${randomUUID()}::uuid, ${session.userId}, ${session.idempotencyKey},
-               ${session.requestFingerprint}, 'INITIATED', ${JSON.stringify(session.items)}::jsonb,
-               ${session.total}::numeric, ${session.currency},
-               ${JSON.stringify(session.shippingAddress)}::jsonb, ${session.paymentMethod},
-               ${owner}, ${leaseUntil()}::timestamptz, ${new Date()}::timestamptz)
-        ON CONFLICT DO NOTHING
-        RETURNING ${SESSION_COLUMNS}`;
+      const [row] = await sessionRows(
+        'checkout-insert',
+        `INSERT INTO checkout_sessions (id, user_id, idempotency_key, request_fingerprint, status,
+                cart_snapshot, total_amount, currency, shipping_address, payment_method,
+                lease_owner, lease_expires_at, updated_at)
+         VALUES ($1::uuid, $2, $3, $4, 'INITIATED', $5::jsonb, $6::numeric, $7, $8::jsonb, $9,
+                 $10, $11::timestamptz, $12::timestamptz)
+         ON CONFLICT DO NOTHING
+         RETURNING ${SESSION_COLUMNS}`,
+        [
+          randomUUID(),
+          session.userId,
+          session.idempotencyKey,
+          session.requestFingerprint,
+          JSON.stringify(session.items),
+          session.total,
+          session.currency,
+          JSON.stringify(session.shippingAddress),
+          session.paymentMethod,
+          owner,
+          leaseUntil(),
+          new Date(),
+        ],
+      );
       return row;
     },
 
@@ -152,9 +193,11 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
 
     /** Raw for the same reason as insert(): every checkout asks it first. */
     async findByKey(userId: string, idempotencyKey: string): Promise<SessionRecord | null> {
-      const [row] = await prisma.$queryRaw<SessionRecord[]>`
-        SELECT ${SESSION_COLUMNS} FROM checkout_sessions
-         WHERE user_id = ${userId} AND idempotency_key = ${idempotencyKey}`;
+      const [row] = await sessionRows(
+        'checkout-by-key',
+        `SELECT ${SESSION_COLUMNS} FROM checkout_sessions WHERE user_id = $1 AND idempotency_key = $2`,
+        [userId, idempotencyKey],
+      );
       return row ?? null;
     },
 
@@ -171,14 +214,26 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
       to: CheckoutStatus,
       fields: { inventoryReservationId?: string; paymentId?: string } = {},
     ): Promise<SessionRecord> {
-      const [row] = await prisma.$queryRaw<SessionRecord[]>`
-        UPDATE checkout_sessions
-           SET status = ${to}::checkout_status,
-               inventory_reservation_id = COALESCE(${fields.inventoryReservationId ?? null}::varchar, inventory_reservation_id),
-               payment_id = COALESCE(${fields.paymentId ?? null}::varchar, payment_id),
-               lease_expires_at = ${leaseUntil()}::timestamptz, updated_at = ${new Date()}::timestamptz
-         WHERE id = ${id}::uuid AND status = ${from}::checkout_status AND lease_owner = ${owner}
-        RETURNING ${SESSION_COLUMNS}`;
+      const [row] = await sessionRows(
+        'checkout-advance',
+        `UPDATE checkout_sessions
+            SET status = $1::checkout_status,
+                inventory_reservation_id = COALESCE($2::varchar, inventory_reservation_id),
+                payment_id = COALESCE($3::varchar, payment_id),
+                lease_expires_at = $4::timestamptz, updated_at = $5::timestamptz
+          WHERE id = $6::uuid AND status = $7::checkout_status AND lease_owner = $8
+         RETURNING ${SESSION_COLUMNS}`,
+        [
+          to,
+          fields.inventoryReservationId ?? null,
+          fields.paymentId ?? null,
+          leaseUntil(),
+          new Date(),
+          id,
+          from,
+          owner,
+        ],
+      );
       if (!row) throw new LeaseLostError(id);
       return row;
     },
@@ -221,36 +276,50 @@ export function createSessionStore(prisma: CheckoutPrisma, options: { leaseMs: n
      * with this commit (docs/performance.md, profile 8).
      */
     async complete(id: string, completedAt: Date, message: OutboxMessage): Promise<SessionRecord> {
-      const [row] = await prisma.$queryRaw<SessionRecord[]>`
-        WITH done AS (
-          UPDATE checkout_sessions
-             SET status = 'COMPLETED', completed_at = ${completedAt}::timestamptz,
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = ${new Date()}::timestamptz
-           WHERE id = ${id}::uuid AND status = 'PAYMENT_COMPLETED' AND lease_owner = ${owner}
-          RETURNING *
-        ), event AS (
-          INSERT INTO outbox_events (aggregate_id, event_type, topic, message_key, payload, trace_context)
-          SELECT id::text, ${message.eventType}, ${message.topic}, ${message.key},
-                 ${JSON.stringify(message.payload)}::jsonb, ${currentTraceparent() ?? null}
-            FROM done
-        )
-        SELECT ${SESSION_COLUMNS} FROM done`;
+      const [row] = await sessionRows(
+        'checkout-complete',
+        `WITH done AS (
+           UPDATE checkout_sessions
+              SET status = 'COMPLETED', completed_at = $1::timestamptz,
+                  lease_owner = NULL, lease_expires_at = NULL, updated_at = $2::timestamptz
+            WHERE id = $3::uuid AND status = 'PAYMENT_COMPLETED' AND lease_owner = $4
+           RETURNING *
+         ), event AS (
+           INSERT INTO outbox_events (aggregate_id, event_type, topic, message_key, payload,
+                                      trace_context)
+           SELECT id::text, $5, $6, $7, $8::jsonb, $9 FROM done
+         )
+         SELECT ${SESSION_COLUMNS} FROM done`,
+        [
+          completedAt,
+          new Date(),
+          id,
+          owner,
+          message.eventType,
+          message.topic,
+          message.key,
+          JSON.stringify(message.payload),
+          currentTraceparent(),
+        ],
+      );
       if (!row) throw new LeaseLostError(id);
       return row;
     },
 
     /** For readiness: throws when PostgreSQL cannot answer. */
     async ping(): Promise<void> {
-      await prisma.$queryRaw`SELECT 1`;
+      await pool.query('SELECT 1');
     },
 
     /** Extends this process's leases on the sessions it is driving right now. */
     async renewLeases(ids: readonly string[]): Promise<void> {
       if (ids.length === 0) return;
       // Raw SQL: a lease renewal is not a change of the session, so updated_at stays.
-      await prisma.$executeRaw`
-        UPDATE checkout_sessions SET lease_expires_at = ${leaseUntil()}
-         WHERE id = ANY(${[...ids]}::uuid[]) AND lease_owner = ${owner}`;
+      await pool.query(
+        `UPDATE checkout_sessions SET lease_expires_at = $1::timestamptz
+          WHERE id = ANY($2::uuid[]) AND lease_owner = $3`,
+        [leaseUntil(), [...ids], owner],
+      );
     },
 
     /**
