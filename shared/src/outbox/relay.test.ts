@@ -127,6 +127,32 @@ describe('outbox relay', () => {
     expect(receivedNumbers()).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i));
   });
 
+  test('a row that commits after a later one still gets published (ids are not commit order)', async () => {
+    received.length = 0;
+    relays.push(await startOutboxRelay({ postgresUrl: db.url, kafka, logger }));
+    // The first row takes its id, then its transaction stays open while a second row, with a
+    // higher id, commits and is published. Ids are handed out at insert, not at commit, so a
+    // relay that kept a high-water mark of the ids it had sent (`WHERE id > last`) would never
+    // send the first row; every batch reads every unprocessed row and marks only what it sent.
+    const slow = await pool.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO outbox_events (aggregate_id, event_type, topic, message_key, payload)
+         VALUES ('agg-slow', 'TestEvent', $1, 'key-slow', json_build_object('n', 501))`,
+        [topic],
+      );
+      await insert(502, 1);
+      await waitFor(() => receivedNumbers().includes(502), { what: 'the later row published' });
+      await slow.query('COMMIT');
+    } finally {
+      slow.release();
+    }
+    await waitFor(() => receivedNumbers().includes(501), { what: 'the earlier row published' });
+    expect(receivedNumbers()).toEqual([502, 501]);
+    await waitFor(async () => (await unprocessed()) === 0, { what: 'both rows marked processed' });
+  });
+
   test('rows written while Kafka is down are all delivered once it is back', async () => {
     received.length = 0;
     const relay = await startOutboxRelay({
