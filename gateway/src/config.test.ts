@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, LOCAL_JWT_SECRET } from '@shop/shared';
 import { DEFAULT_INTERNAL_PORT, loadGatewayConfig, subgraphUrlOverrides } from './config';
@@ -141,6 +142,7 @@ describe('gateway configuration', () => {
       PUBLIC_CACHE_SUBGRAPHS: 'product, cart',
       PUBLIC_CACHE_TTL_MS: '28',
       PUBLIC_CACHE_MAX: '29',
+      GATEWAY_WORKERS: '3',
     });
     expect(config).toEqual({
       port: 4100,
@@ -205,7 +207,20 @@ describe('gateway configuration', () => {
       breaker: { errorPercent: 16, volumeThreshold: 17, resetMs: 18 },
       tokenCache: { maxEntries: 27 },
       publicCache: { subgraphs: ['product', 'cart'], ttlMs: 28, maxEntries: 29 },
+      workers: 3,
     });
+  });
+
+  it('runs one gateway process unless GATEWAY_WORKERS says more; `auto` is one per core', () => {
+    expect(loadGatewayConfig({ SUPERGRAPH_PATH }).workers).toBe(1);
+    expect(loadGatewayConfig({ SUPERGRAPH_PATH, GATEWAY_WORKERS: 'auto' }).workers).toBe(
+      availableParallelism(),
+    );
+    for (const bad of ['0', '65', '1.5', 'many']) {
+      expect(problems({ SUPERGRAPH_PATH, GATEWAY_WORKERS: bad })).toEqual([
+        expect.stringMatching(/^GATEWAY_WORKERS: /),
+      ]);
+    }
   });
 
   it('flips the unsafe local defaults under NODE_ENV=production', () => {

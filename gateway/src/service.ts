@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cors from 'cors';
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Served on the same HTTP server; disposed of when the gateway drains. */
   attachments?: HttpServerAttachment[];
+  /** What /metrics answers, when not this process's registry (a cluster worker's). */
+  metrics?: () => Promise<string>;
 }
 
 export interface RunningGateway {
@@ -220,7 +223,7 @@ export async function createGateway(
       .status(healthy ? 200 : 503)
       .json({ status: healthy ? 'ok' : 'degraded', subgraphs: report });
   });
-  internalApp.use(metricsRouter());
+  internalApp.use(metricsRouter(options.metrics));
   app.get('/', (_req, res) => res.redirect('/graphql'));
   app.use(
     '/graphql',
@@ -243,9 +246,13 @@ export async function createGateway(
   );
   app.use(jsonErrors(config.requestBodyLimit, logger));
 
+  // A cluster worker (GATEWAY_WORKERS) listens on a socket of its own, which the kernel balances
+  // across workers (SO_REUSEPORT, Linux). Through the primary's round robin instead, a
+  // connection handed to a worker just as it died was never answered nor closed.
+  const ownSocket = cluster.isWorker && process.platform === 'linux';
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, resolve);
+    httpServer.listen({ port: config.port, host: config.host, reusePort: ownSocket }, resolve);
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
@@ -255,7 +262,10 @@ export async function createGateway(
   if (internalServer) {
     await new Promise<void>((resolve, reject) => {
       internalServer.once('error', reject);
-      internalServer.listen(config.internalPort, config.host, resolve);
+      internalServer.listen(
+        { port: config.internalPort, host: config.host, reusePort: ownSocket },
+        resolve,
+      );
     });
   }
   const internalUrl = internalServer

@@ -135,6 +135,7 @@ export interface GatewayProcess {
 export interface ServiceProcess {
   /** http://127.0.0.1:<port> */
   baseUrl: string;
+  pid: number;
   /** Sends `signal` (SIGKILL: no shutdown hooks, as a crash) and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
   /** SIGTERM, then waits for the process to exit (nothing when it already has). */
@@ -190,7 +191,7 @@ export async function spawnService(
     if (running()) child.kill(signal);
     await exited;
   };
-  return { baseUrl, kill, stop: () => kill('SIGTERM'), stderr: () => stderr };
+  return { baseUrl, pid: child.pid!, kill, stop: () => kill('SIGTERM'), stderr: () => stderr };
 }
 
 /**

@@ -3,15 +3,18 @@ import { collectDefaultMetrics, Histogram, register } from 'prom-client';
 
 let defaultsCollected = false;
 
-/** `/metrics` in Prometheus text format from prom-client's global registry. */
-export function metricsRouter(): Router {
+/**
+ * `/metrics` in Prometheus text format: prom-client's global registry, or `source` when the
+ * process is one of several whose metrics are merged elsewhere (the gateway's cluster workers).
+ */
+export function metricsRouter(source?: () => Promise<string>): Router {
   if (!defaultsCollected) {
     collectDefaultMetrics();
     defaultsCollected = true;
   }
   const router = Router();
   router.get('/metrics', async (_req, res) => {
-    res.type(register.contentType).send(await register.metrics());
+    res.type(register.contentType).send(await (source ? source() : register.metrics()));
   });
   return router;
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** The gateway's speed settings (docs/performance.md); each has a safe default. */
@@ -23,6 +24,14 @@ export const performanceConfigShape = {
   /** How long a public answer is reused, i.e. how long a catalog change may take to show. 0 = off. */
   PUBLIC_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   PUBLIC_CACHE_MAX: z.coerce.number().int().min(1).default(1000),
+  /**
+   * Gateway processes behind the one port (node:cluster): a number, or `auto` for one per core.
+   * 1 = no cluster. For a machine of its own; under Kubernetes, scale pods instead.
+   */
+  GATEWAY_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(64)])
+    .default(1)
+    .transform((v) => (v === 'auto' ? availableParallelism() : v)),
 };
 
 /** The speed settings as the gateway's code names them. */
@@ -36,6 +45,8 @@ export interface PerformanceConfig {
     ttlMs: number;
     maxEntries: number;
   };
+  /** Gateway processes behind the port (GATEWAY_WORKERS, `auto` resolved); 1 = no cluster. */
+  workers: number;
 }
 
 /** Maps the parsed `performanceConfigShape` variables onto their camelCase names. */
@@ -49,6 +60,7 @@ export function performanceConfig(
       ttlMs: c.PUBLIC_CACHE_TTL_MS,
       maxEntries: c.PUBLIC_CACHE_MAX,
     },
+    workers: c.GATEWAY_WORKERS,
   };
 }
 
